@@ -1,0 +1,61 @@
+package dev.sidecar.proxy.relay;
+
+/**
+ * What the relay reports about each connection. Metrics and logs implement it; the relay handlers
+ * only call it. Every method is called on an event loop, so implementations must be cheap and must
+ * never block.
+ */
+public interface RelayEvents {
+
+    /** Which listener accepted the connection. */
+    enum Direction {
+        INBOUND,
+        OUTBOUND;
+
+        /** Lower-case label value, e.g. for metrics. */
+        public String label() {
+            return this == INBOUND ? "inbound" : "outbound";
+        }
+    }
+
+    /** Why a connection was refused or ended abnormally. */
+    enum Failure {
+        /** The original destination refused the upstream connect. */
+        REFUSED,
+        /** The upstream connect did not complete within the connect timeout. */
+        TIMEOUT,
+        /** No route to the original destination. */
+        UNREACHABLE,
+        /** Either side reset an established relay. */
+        RESET,
+        /** The original destination is one of the proxy's own listeners. */
+        LOOP,
+        /** The accepted connection was not redirected (no SO_ORIGINAL_DST). */
+        NO_ORIGINAL_DST;
+
+        /** Lower-case label value, e.g. for metrics. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** A connection was accepted and its original destination port is known (0 when unknown). */
+    void opened(Direction direction, int targetPort);
+
+    /** The upstream connect succeeded after {@code connectNanos}. */
+    void connected(Direction direction, long connectNanos);
+
+    /** The connection was refused or ended abnormally. */
+    void failed(Direction direction, Failure reason);
+
+    /** The relay ended; byte counts are what each side sent through the proxy. */
+    void closed(Direction direction, int targetPort, long bytesFromClient, long bytesFromTarget, long durationNanos);
+
+    /** Reports nothing. */
+    RelayEvents NONE = new RelayEvents() {
+        @Override public void opened(Direction d, int port) {}
+        @Override public void connected(Direction d, long nanos) {}
+        @Override public void failed(Direction d, Failure reason) {}
+        @Override public void closed(Direction d, int port, long in, long out, long nanos) {}
+    };
+}
