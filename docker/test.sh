@@ -1,0 +1,516 @@
+#!/usr/bin/env bash
+# Loopback integration tests in Docker: the image built from the top-level Dockerfile, run the way
+# a user runs it (--network none, NET_ADMIN + NET_RAW), checked from the inside and through a veth
+# peer. Called by bin/test after `mvn verify`; needs root. Skip it only explicitly with
+# SIDECAR_SKIP_DOCKER=1 (the run then says so).
+#
+# Safety, because the machine is shared:
+#   - the Docker engine is private to this script: its own containerd, data-root, exec-root, pid
+#     files and unix sockets under docker/.work, started ONLY as
+#     `dockerd --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none`
+#     so it never touches the host's network, and stopped by its pid on every exit (trap);
+#   - no registry is contacted: the base image is made with debootstrap from the Debian mirror
+#     apt already uses and `docker import`ed; it is cached in /var/cache/sidecar-docker;
+#   - the container has no network but the veth this script moves into it; the peer end lives in
+#     a namespace this script creates (scd-dpeer). Test traffic uses 198.18.7.0/24 only.
+#
+# Prints one PASS/FAIL line per check and ends with "N passed, M failed"; exits 1 if any failed.
+set -uo pipefail
+
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+repo=$(dirname "$here")
+
+if [[ -n ${SIDECAR_SKIP_DOCKER:-} ]]; then
+  echo "docker/test.sh: SKIPPED: SIDECAR_SKIP_DOCKER is set, the Docker integration tests did not run"
+  exit 0
+fi
+if [[ $(id -u) != 0 ]]; then
+  echo "docker/test.sh: needs root (it starts a private Docker engine and makes network namespaces);" \
+    "skip it explicitly with SIDECAR_SKIP_DOCKER=1" >&2
+  exit 2
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+work=$here/.work                     # engine state, kept between runs (gitignored)
+run=$work/run                        # sockets and pid files
+cache=${SIDECAR_DOCKER_CACHE:-/var/cache/sidecar-docker}
+image=sidecar:test
+container=scd-sidecar
+peer_ns=scd-dpeer
+pod_if=scd-d0 peer_if=scd-d1
+pod_ip=198.18.7.1 peer_ip=198.18.7.2
+app_uid=1000                         # the "application" inside the pod: any uid but 2102
+proxy_uid=2102
+payload_bytes=$((16 * 1024 * 1024))
+# Packages of the locally made base image. socat is the test traffic tool; the image the users
+# build from the public JRE base does not need it.
+base_suite=bookworm
+base_packages=iptables,iproute2,openjdk-17-jre-headless,socat
+base_recipe="v1 debootstrap --variant=minbase --include=$base_packages $base_suite"
+base_key=$(printf '%s' "$base_recipe" | sha256sum | cut -c1-12)
+
+# Unix socket paths are limited to 108 bytes; a deep checkout falls back to a short /run path.
+if ((${#run} > 60)); then
+  run=/run/scd-docker-$(printf '%s' "$here" | sha256sum | cut -c1-8)
+fi
+
+passed=0 failed=0
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1${2:+ -- $2}"; failed=$((failed + 1)); }
+note() { echo "docker/test.sh: $*" >&2; }
+finish() {
+  echo "$passed passed, $failed failed"
+  ((failed == 0))
+  exit $?
+}
+elapsed() { echo "$((SECONDS - $1))s"; }
+
+# ---------------------------------------------------------------------------------------------
+# Host packages a fresh machine lacks (command -> Debian package)
+install_missing() {
+  declare -A wanted=(
+    [dockerd]=docker.io [containerd]=containerd [runc]=runc [debootstrap]=debootstrap
+    [socat]=socat [curl]=curl [ip]=iproute2 [nsenter]=util-linux [sha256sum]=coreutils
+  )
+  local missing=() cmd
+  for cmd in "${!wanted[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+  done
+  ((${#missing[@]})) || return 0
+  note "installing ${missing[*]}"
+  # The docker.io package would start the system's dockerd, which rewrites the host's iptables.
+  # policy-rc.d is Debian's switch that forbids package scripts to start services.
+  local guard=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\n# temporary, docker/test.sh: no service starts during its installs\nexit 101\n' >"$guard"
+    chmod 0755 "$guard"
+  fi
+  apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  local rc=$?
+  [[ -n $guard ]] && rm -f "$guard"
+  return $rc
+}
+
+# ---------------------------------------------------------------------------------------------
+# Cleanup: always, on any exit
+containerd_pid="" dockerd_pid="" bg_pids=() rootfs_tmp=""
+
+stop_pid() { # pid, seconds: TERM, wait, then KILL
+  local pid=$1 i
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null
+}
+
+unmount_under() { # unmount everything mounted below a directory, deepest first
+  local dir=$1
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null; done
+}
+
+cleanup() {
+  local pid
+  for pid in "${bg_pids[@]}"; do stop_pid "$pid" 2; done
+  if [[ -n $dockerd_pid ]] && kill -0 "$dockerd_pid" 2>/dev/null; then
+    dk rm -f "$container" >/dev/null 2>&1
+  fi
+  ip netns del "$peer_ns" 2>/dev/null
+  stop_pid "$dockerd_pid" 20
+  stop_pid "$containerd_pid" 10
+  unmount_under "$work"
+  [[ $run != "$work"/* ]] && unmount_under "$run"
+  if [[ -n $rootfs_tmp ]]; then
+    unmount_under "$rootfs_tmp"
+    rm -rf "$rootfs_tmp"
+  fi
+  rm -f "$work"/*.bin "$work"/*.back
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------------------------------
+# The private engine
+dk() { DOCKER_HOST=unix://$run/docker.sock DOCKER_CONFIG=$work/client DOCKER_BUILDKIT=0 "$docker_bin" "$@"; }
+
+kill_leftover() { # a pid file from an earlier run of this script that died without its trap
+  local file=$1 pid
+  [[ -f $file ]] || return 0
+  pid=$(cat "$file" 2>/dev/null)
+  if [[ -n $pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2"; then
+    note "stopping leftover $(basename "$file" .pid) pid $pid of an earlier run"
+    stop_pid "$pid" 20
+  fi
+  rm -f "$file"
+}
+
+start_engine() {
+  mkdir -p "$work/data" "$work/containerd" "$work/client" "$run/containerd" "$run/docker"
+  kill_leftover "$run/docker.pid" "$work/data"
+  kill_leftover "$run/containerd.pid" "$work/containerd.toml"
+  unmount_under "$work"
+
+  # Our own containerd, so that dockerd neither starts one we cannot see nor uses the system's.
+  cat >"$work/containerd.toml" <<EOF
+version = 2
+root = "$work/containerd/root"
+state = "$run/containerd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$run/containerd/containerd.sock"
+[ttrpc]
+  address = "$run/containerd/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$work/containerd/opt"
+EOF
+  containerd --config "$work/containerd.toml" >"$work/containerd.log" 2>&1 &
+  containerd_pid=$!
+  echo "$containerd_pid" >"$run/containerd.pid"
+
+  echo '{}' >"$work/daemon.json" # never read the system's /etc/docker/daemon.json
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -S $run/containerd/containerd.sock ]] && break
+    kill -0 "$containerd_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  dockerd --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
+    --config-file "$work/daemon.json" \
+    --containerd "$run/containerd/containerd.sock" \
+    --data-root "$work/data" --exec-root "$run/docker" --pidfile "$run/docker.pid" \
+    -H "unix://$run/docker.sock" --log-level warn >"$work/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for ((i = 0; i < 300; i++)); do
+    dk version >/dev/null 2>&1 && return 0
+    kill -0 "$dockerd_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 20 "$work/dockerd.log" "$work/containerd.log" >&2
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# The local base image: debootstrap (no registry), cached as a tarball keyed by its recipe
+debian_mirror() {
+  [[ -n ${SIDECAR_DEBIAN_MIRROR:-} ]] && { echo "$SIDECAR_DEBIAN_MIRROR"; return; }
+  local m
+  m=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }' \
+    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1)
+  [[ -z $m ]] && m=$(awk '/^URIs:/ && $2 !~ /security/ && $2 ~ /debian/ { print $2; exit }' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+ensure_base() {
+  local tarball=$cache/base-$base_key.tar
+  if dk image inspect "sidecar-base:$base_key" >/dev/null 2>&1; then
+    note "base image sidecar-base:$base_key already in the engine"
+  else
+    if [[ ! -f $tarball ]]; then
+      local mirror started=$SECONDS
+      mirror=$(debian_mirror)
+      note "making the base image with debootstrap from $mirror (cold, about a minute)"
+      mkdir -p "$cache"
+      rootfs_tmp=$(mktemp -d "$cache/rootfs.XXXXXX")
+      debootstrap --variant=minbase --include="$base_packages" "$base_suite" "$rootfs_tmp" "$mirror" \
+        >"$work/debootstrap.log" 2>&1 || { tail -n 20 "$work/debootstrap.log" >&2; return 1; }
+      unmount_under "$rootfs_tmp"
+      rm -rf "$rootfs_tmp"/var/cache/apt/archives/*.deb "$rootfs_tmp"/var/lib/apt/lists/*
+      tar --numeric-owner -C "$rootfs_tmp" -cf "$tarball.tmp" . && mv -f "$tarball.tmp" "$tarball" || return 1
+      rm -rf "$rootfs_tmp"
+      rootfs_tmp=""
+      note "debootstrap and tarball took $(elapsed "$started")"
+    fi
+    dk import "$tarball" "sidecar-base:$base_key" >/dev/null || return 1
+  fi
+  dk tag "sidecar-base:$base_key" sidecar-base:local
+}
+
+ensure_jar() {
+  [[ -f $repo/proxy/target/sidecar.jar ]] && return 0
+  note "building proxy/target/sidecar.jar"
+  (cd "$repo" && mvn -B -q -DskipTests package -pl proxy -am) >&2
+}
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for the checks
+cx() { dk exec "$container" "$@"; }                 # as root in the container
+app() { dk exec -u "$app_uid" "$container" "$@"; }  # as the application's uid
+in_peer() { ip netns exec "$peer_ns" "$@"; }
+
+nat_save() { # the container's nat table with counters, from whichever backend holds our chains
+  local out
+  out=$(cx iptables-save -c -t nat 2>/dev/null)
+  grep -q PROXY_INIT <<<"$out" || out=$(cx iptables-legacy-save -c -t nat 2>/dev/null)
+  printf '%s\n' "$out"
+}
+
+# Packet counter of the rules in a chain matching a pattern. In the nat table only the first packet
+# of a connection is seen, so this counts connections.
+rule_count() { # chain, extended regex
+  nat_save | awk -v chain="$1" -v re="$2" '
+    $2 == "-A" && $3 == chain && $0 ~ re { split(substr($1, 2), c, ":"); n += c[1] }
+    END { print n + 0 }'
+}
+
+wait_for() { # seconds, command...: poll every 0.2 s
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS >= deadline)) && return 1
+    sleep 0.2
+  done
+}
+
+peer_listens() { in_peer ss -Htln "sport = :$1" | grep -q .; }
+app_listens() { nsenter -t "$pid" -n ss -Htln "sport = :$1" | grep -q .; }
+running() { [[ $(dk inspect -f '{{.State.Running}}' "$container" 2>/dev/null) == true ]]; }
+rules_present() { nat_save | grep -q -- '-A PROXY_INIT_OUTPUT'; }
+admin_expected() { grep -rqF '"/ready"' "$repo/proxy/src/main/java" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------------------
+# The checks
+
+check_rules_exact() {
+  local want got
+  # `show` prints what install would do as iptables-restore input; compare our chains, the jumps
+  # to them, and every rule in them, in order, with what iptables-save reports.
+  want=$(cx sidecar iptables show 2>/dev/null | awk '/^\*nat/ { f++ } f == 1' |
+    grep -E '^(:PROXY_INIT|-A (PREROUTING|OUTPUT|PROXY_INIT)[A-Z_]* .*PROXY_INIT|-A PROXY_INIT)' |
+    sed -E 's/ \[[0-9]+:[0-9]+\]$//; s/^(:[A-Z_]+) .*/\1/')
+  got=$(nat_save | sed -E 's/^\[[0-9]+:[0-9]+\] //' |
+    grep -E '^(:PROXY_INIT|-A (PREROUTING|OUTPUT) .*PROXY_INIT|-A PROXY_INIT)' |
+    sed -E 's/ \[[0-9]+:[0-9]+\]$//; s/^(:[A-Z_]+) .*/\1/')
+  if [[ -z $want ]]; then
+    fail "rules installed exactly as \`sidecar iptables show\` prints them" "show printed no nat rules"
+  elif [[ $want == "$got" ]]; then
+    pass "rules installed exactly as \`sidecar iptables show\` prints them ($(grep -c '^-A' <<<"$got") rules)"
+  else
+    fail "rules installed exactly as \`sidecar iptables show\` prints them" \
+      "diff (show vs iptables-save):"$'\n'"$(diff <(echo "$want") <(echo "$got"))"
+  fi
+}
+
+check_proxy_uid() {
+  local status bad="" t
+  status=$(cat "/proc/$pid/status" 2>/dev/null)
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *sidecar.jar* ]] || bad="pid $pid is not the sidecar JVM"
+  grep -qE "^Uid:\s+$proxy_uid\s+$proxy_uid\s+$proxy_uid\s+$proxy_uid$" <<<"$status" || bad+=" $(grep ^Uid: <<<"$status")"
+  grep -qE "^Gid:\s+$proxy_uid\s+$proxy_uid\s+$proxy_uid\s+$proxy_uid$" <<<"$status" || bad+=" $(grep ^Gid: <<<"$status")"
+  grep -qE '^CapEff:\s+0+$' <<<"$status" || bad+=" $(grep ^CapEff: <<<"$status")"
+  for t in /proc/"$pid"/task/*/status; do
+    grep -qE "^Uid:\s+$proxy_uid\s" "$t" 2>/dev/null || bad+=" thread ${t//[^0-9]/} not uid $proxy_uid;"
+  done
+  if [[ -z $bad ]]; then
+    pass "proxy runs as uid/gid $proxy_uid with no capabilities (every thread, /proc/$pid)"
+  else
+    fail "proxy runs as uid/gid $proxy_uid with no capabilities" "$bad"
+  fi
+}
+
+check_ready() {
+  if ! admin_expected; then
+    echo "NOTE: /ready check not run: the admin endpoint is not in this tree yet (no \"/ready\" in proxy/src/main)"
+    return
+  fi
+  local code="" before after
+  before=$(rule_count PROXY_INIT_REDIRECT 'to-ports 4143')
+  # Probed from the peer, as a kubelet would: the admin port is skipped, never redirected.
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    code=$(in_peer curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$pod_ip:4191/ready")
+    [[ $code == 200 ]] && break
+    sleep 0.5
+  done
+  after=$(rule_count PROXY_INIT_REDIRECT 'to-ports 4143')
+  if [[ $code == 200 ]]; then
+    pass "GET /ready on 4191 from the peer answers 200"
+  else
+    fail "GET /ready on 4191 from the peer answers 200" "last status ${code:-none}: $(in_peer curl -s --max-time 2 "http://$pod_ip:4191/ready")"
+  fi
+  if ((after == before)); then
+    pass "probe traffic to the admin port 4191 is not redirected"
+  else
+    fail "probe traffic to the admin port 4191 is not redirected" "inbound redirect counter $before -> $after"
+  fi
+}
+
+# Echo-through check: sends $payload_bytes random bytes, reads the echo back, compares SHA-256.
+check_loopback_bypass() {
+  local lo0 lo1 re0 re1 out
+  app sh -c "head -c $payload_bytes /dev/urandom >/tmp/lo.bin"
+  dk exec -d -u "$app_uid" "$container" socat -t 30 TCP-LISTEN:7070,bind=127.0.0.1,reuseaddr EXEC:cat
+  wait_for 10 app_listens 7070
+  lo0=$(rule_count PROXY_INIT_OUTPUT '-o lo .*-j RETURN')
+  re0=$(rule_count PROXY_INIT_OUTPUT 'to-ports 4140')
+  out=$(app sh -c 'timeout 60 socat -t 30 -T 30 - TCP:127.0.0.1:7070 </tmp/lo.bin >/tmp/lo.back; sha256sum </tmp/lo.bin; sha256sum </tmp/lo.back')
+  lo1=$(rule_count PROXY_INIT_OUTPUT '-o lo .*-j RETURN')
+  re1=$(rule_count PROXY_INIT_OUTPUT 'to-ports 4140')
+  if [[ $(sed -n 1p <<<"$out") == "$(sed -n 2p <<<"$out")" ]] && ((lo1 == lo0 + 1 && re1 == re0)); then
+    pass "traffic to 127.0.0.1 bypasses the proxy (ignore-loopback +1, outbound redirect +0, 16 MiB echoed intact)"
+  else
+    fail "traffic to 127.0.0.1 bypasses the proxy" "ignore-loopback $lo0->$lo1, redirect $re0->$re1, sha: $(tr '\n' ' ' <<<"$out")"
+  fi
+}
+
+check_direct_outbound_refused() {
+  local out rc
+  out=$(app sh -c 'echo hello | timeout 10 socat -t 5 - TCP:127.0.0.1:4140 2>&1; echo "rc=$?"')
+  rc=${out##*rc=}
+  if [[ $rc != 0 && $out != *hello* && $out =~ [Rr]eset|refused|[Bb]roken\ pipe ]]; then
+    pass "a direct connection to 127.0.0.1:4140 is refused with a reset"
+  else
+    fail "a direct connection to 127.0.0.1:4140 is refused with a reset" "$(tr '\n' ' ' <<<"$out")"
+  fi
+}
+
+check_direct_inbound_refused() {
+  local out rc
+  out=$(echo hello | in_peer timeout 10 socat -t 5 - "TCP:$pod_ip:4143" 2>&1; echo "rc=$?")
+  rc=${out##*rc=}
+  if [[ $rc != 0 && $out != *hello* && $out =~ [Rr]eset|refused|[Bb]roken\ pipe ]]; then
+    pass "a direct connection from the peer to $pod_ip:4143 is refused with a reset"
+  else
+    fail "a direct connection from the peer to $pod_ip:4143 is refused with a reset" "$(tr '\n' ' ' <<<"$out")"
+  fi
+}
+
+check_outbound() {
+  local re0 re1 out
+  in_peer timeout 90 socat -t 30 "TCP-LISTEN:9090,bind=$peer_ip,reuseaddr" EXEC:cat &
+  bg_pids+=($!)
+  wait_for 10 peer_listens 9090
+  app sh -c "head -c $payload_bytes /dev/urandom >/tmp/out.bin"
+  re0=$(rule_count PROXY_INIT_OUTPUT 'to-ports 4140')
+  out=$(app sh -c "timeout 60 socat -t 30 -T 30 - TCP:$peer_ip:9090 </tmp/out.bin >/tmp/out.back; sha256sum </tmp/out.bin; sha256sum </tmp/out.back; wc -c </tmp/out.back")
+  re1=$(rule_count PROXY_INIT_OUTPUT 'to-ports 4140')
+  if [[ $(sed -n 1p <<<"$out") == "$(sed -n 2p <<<"$out")" && $(sed -n 3p <<<"$out") == "$payload_bytes" ]] && ((re1 == re0 + 1)); then
+    pass "outbound: app (uid $app_uid) -> peer $peer_ip:9090 goes through 4140, 16 MiB each way intact"
+  else
+    fail "outbound: app (uid $app_uid) -> peer $peer_ip:9090 goes through 4140 intact" \
+      "redirect $re0->$re1, sha/len: $(tr '\n' ' ' <<<"$out")"
+  fi
+}
+
+check_inbound() {
+  local re0 re1 sent back
+  # The app echoes and writes down who connected: through the proxy that is the pod itself.
+  dk exec -d -u "$app_uid" "$container" socat -t 30 TCP-LISTEN:8080,reuseaddr \
+    SYSTEM:'echo "$SOCAT_PEERADDR" >/tmp/in.peer; exec cat'
+  wait_for 10 app_listens 8080
+  head -c "$payload_bytes" /dev/urandom >"$work/in.bin"
+  re0=$(rule_count PROXY_INIT_REDIRECT 'to-ports 4143')
+  in_peer timeout 60 socat -t 30 -T 30 - "TCP:$pod_ip:8080" <"$work/in.bin" >"$work/in.back"
+  re1=$(rule_count PROXY_INIT_REDIRECT 'to-ports 4143')
+  sent=$(sha256sum <"$work/in.bin") back=$(sha256sum <"$work/in.back")
+  local seen
+  seen=$(cx cat /tmp/in.peer 2>/dev/null)
+  if [[ $sent == "$back" ]] && (($(stat -c %s "$work/in.back") == payload_bytes && re1 == re0 + 1)); then
+    pass "inbound: peer -> app $pod_ip:8080 goes through 4143, 16 MiB each way intact (app saw $seen)"
+  else
+    fail "inbound: peer -> app $pod_ip:8080 goes through 4143 intact" \
+      "redirect $re0->$re1, sent $sent, back $back ($(stat -c %s "$work/in.back") bytes), app saw ${seen:-nothing}"
+  fi
+}
+
+check_graceful_stop() {
+  local code
+  dk stop -t 40 "$container" >/dev/null 2>&1
+  code=$(dk inspect -f '{{.State.ExitCode}}' "$container" 2>/dev/null)
+  if [[ $code == 0 ]]; then
+    pass "docker stop (SIGTERM): the sidecar exits 0"
+  else
+    fail "docker stop (SIGTERM): the sidecar exits 0" "exit code ${code:-unknown}"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main
+t0=$SECONDS
+install_missing || { fail "host packages installed"; finish; }
+docker_bin=$(command -v /usr/bin/docker || command -v docker)
+mkdir -p "$work"
+
+t=$SECONDS
+if start_engine; then
+  pass "private Docker engine started without host networking ($(elapsed "$t"))"
+else
+  fail "private Docker engine started without host networking" "see $work/dockerd.log"
+  finish
+fi
+
+t=$SECONDS
+if ensure_base; then
+  pass "local base image sidecar-base:local ($base_packages) made without a registry ($(elapsed "$t"))"
+else
+  fail "local base image made without a registry" "see $work/debootstrap.log"
+  finish
+fi
+
+t=$SECONDS
+if ensure_jar && dk build -q -t "$image" --build-arg BASE=sidecar-base:local -f "$repo/Dockerfile" "$repo" >"$work/build.log" 2>&1; then
+  pass "image $image builds from the Dockerfile with BASE=sidecar-base:local ($(elapsed "$t"))"
+else
+  fail "image builds from the Dockerfile" "$(tail -n 15 "$work/build.log")"
+  finish
+fi
+dk image prune -f >/dev/null 2>&1 # drop the previous run's image, now dangling
+
+dk rm -f "$container" >/dev/null 2>&1
+ip netns del "$peer_ns" 2>/dev/null
+if ! dk run -d --name "$container" --network none --cap-add NET_ADMIN --cap-add NET_RAW \
+  -e SIDECAR_LOG_LEVEL=debug "$image" >/dev/null; then
+  fail "container starts"
+  finish
+fi
+pid=$(dk inspect -f '{{.State.Pid}}' "$container")
+
+# The pod's only network: a veth whose peer end sits in a namespace of ours. Made inside that
+# namespace and moved into the container's by pid, so nothing appears in the host's namespace.
+ip netns add "$peer_ns" &&
+  ip -n "$peer_ns" link add "$peer_if" type veth peer name "$pod_if" &&
+  ip -n "$peer_ns" link set "$pod_if" netns "$pid" &&
+  ip -n "$peer_ns" addr add "$peer_ip/24" dev "$peer_if" &&
+  ip -n "$peer_ns" link set "$peer_if" up &&
+  ip -n "$peer_ns" link set lo up &&
+  nsenter -t "$pid" -n ip addr add "$pod_ip/24" dev "$pod_if" &&
+  nsenter -t "$pid" -n ip link set "$pod_if" up ||
+  fail "veth $pod_if moved into the container (pid $pid)"
+
+if wait_for 30 rules_present && running; then
+  pass "container runs with --network none and NET_ADMIN/NET_RAW; rules appear"
+else
+  fail "container runs with --network none and NET_ADMIN/NET_RAW; rules appear" \
+    "$(dk logs --tail 20 "$container" 2>&1)"
+fi
+# The privilege drop comes after the rules and the listeners; give it a moment.
+wait_for 15 grep -qE "^Uid:\s+$proxy_uid\s" "/proc/$pid/status"
+
+check_rules_exact
+check_proxy_uid
+check_ready
+check_loopback_bypass
+check_direct_outbound_refused
+check_direct_inbound_refused
+check_outbound
+check_inbound
+running && pass "container still running after the traffic checks" ||
+  fail "container still running after the traffic checks" "$(dk logs --tail 20 "$container" 2>&1)"
+check_graceful_stop
+
+if ((failed)); then
+  echo "---- last container log lines ----"
+  dk logs --tail 40 "$container" 2>&1
+fi
+note "total $(elapsed "$t0")"
+finish
