@@ -10,6 +10,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.Inet6Address;
@@ -71,7 +72,7 @@ public final class AdminServer implements AutoCloseable {
                     throw new AdminBindException(address, bound.cause());
                 }
                 listeners.add(bound.channel());
-                log.info("admin endpoint listening on {}", bound.channel().localAddress());
+                log.info("admin endpoint listening on {}", hostPort((InetSocketAddress) bound.channel().localAddress()));
             }
         } catch (RuntimeException e) {
             server.close();
@@ -110,11 +111,17 @@ public final class AdminServer implements AutoCloseable {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
+    /** {@code 0.0.0.0:4191} or {@code [::]:4191}, as people write them. */
+    static String hostPort(InetSocketAddress address) {
+        String host = NetUtil.toAddressString(address.getAddress());
+        return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
     /** An admin address could not be bound, typically because the port is in use. */
     public static final class AdminBindException extends RuntimeException {
         AdminBindException(InetSocketAddress address, Throwable cause) {
-            super("cannot bind the admin endpoint to " + address.getAddress().getHostAddress() + ":"
-                    + address.getPort() + " (--admin-port): " + cause.getMessage(), cause);
+            super("cannot bind the admin endpoint to " + hostPort(address) + " (--admin-port): " + cause.getMessage(),
+                    cause);
         }
     }
 }
