@@ -23,6 +23,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +68,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private void get(ChannelHandlerContext ctx, FullHttpRequest request, java.util.function.Supplier<FullHttpResponse> answer) {
+    private void get(ChannelHandlerContext ctx, FullHttpRequest request, Supplier<FullHttpResponse> answer) {
         if (!HttpMethod.GET.equals(request.method())) {
             FullHttpResponse response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed");
             response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.GET.name());

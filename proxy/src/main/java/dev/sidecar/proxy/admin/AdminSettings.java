@@ -2,6 +2,7 @@ package dev.sidecar.proxy.admin;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 
@@ -55,7 +56,7 @@ public record AdminSettings(List<InetSocketAddress> bindAddresses, boolean shutd
     private static InetAddress address(String literal) {
         try {
             return InetAddress.getByName(literal); // a literal: no name lookup happens
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new AssertionError(literal, e);
         }
     }

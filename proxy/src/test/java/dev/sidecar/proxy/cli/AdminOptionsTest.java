@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 class AdminOptionsTest {
 
@@ -25,15 +27,21 @@ class AdminOptionsTest {
         @Mixin
         AdminOptions admin;
 
+        @Spec
+        CommandSpec spec;
+
         @Override
         public void run() {
-            System.out.println(admin.adminPort() + " " + admin.shutdownEndpoint() + " " + admin.logLevel() + " "
+            spec.commandLine().getOut().println(admin.adminPort() + " " + admin.shutdownEndpoint() + " " + admin.logLevel() + " "
                     + admin.logFormat());
         }
 
         /** Entry point for the environment test, which needs a JVM with its own environment. */
         public static void main(String[] args) {
-            System.exit(new CommandLine(new Probe()).execute(args));
+            CommandLine cli = new CommandLine(new Probe());
+            int code = cli.execute(args);
+            cli.getOut().flush();
+            System.exit(code);
         }
     }
 
