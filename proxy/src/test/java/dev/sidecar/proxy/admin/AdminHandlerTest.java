@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.prometheus.metrics.model.registry.Collector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -111,6 +112,25 @@ class AdminHandlerTest {
         assertThat(r.status().code()).isEqualTo(400);
         assertThat(body(r)).isEqualTo("bad request\n");
         assertThat(channel.isOpen()).isFalse();
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void failingScrapeIs500AndKeepsTheConnection() throws Exception {
+        PrometheusRegistry broken = new PrometheusRegistry();
+        Collector exploding = () -> {
+            throw new IllegalStateException("collector exploded");
+        };
+        broken.register(exploding);
+        AdminHandler brokenHandler = new AdminHandler(new Readiness(), broken, new ShutdownTrigger(false, () -> {}));
+        PeerChannel channel = new PeerChannel(peer("127.0.0.1"), brokenHandler);
+
+        channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/metrics"));
+        FullHttpResponse r = channel.readOutbound();
+
+        assertThat(r.status().code()).isEqualTo(500);
+        assertThat(body(r)).isEqualTo("metrics unavailable\n");
+        assertThat(channel.isOpen()).isTrue();
         channel.finishAndReleaseAll();
     }
 

@@ -4,6 +4,7 @@ import static dev.sidecar.proxy.relay.RelayEvents.Direction.INBOUND;
 import static dev.sidecar.proxy.relay.RelayEvents.Direction.OUTBOUND;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sidecar.proxy.admin.AdminServer.AdminBindException;
 import dev.sidecar.proxy.admin.RawHttp.Response;
@@ -297,6 +298,24 @@ class AdminServerTest {
         assertThatThrownBy(() -> AdminServer.start(AdminSettings.on(address, false), readiness, registry, () -> {}))
                 .isInstanceOf(AdminBindException.class)
                 .hasMessageStartingWith("cannot bind the admin endpoint to 127.0.0.1:" + address.getPort() + " (--admin-port): ");
+    }
+
+    @Test
+    void servesOverIpv6Loopback() throws IOException {
+        InetAddress v6 = InetAddress.getByName("::1");
+        assumeTrue(ipv6LoopbackUsable(v6), "no IPv6 loopback on this machine");
+        start(AdminSettings.on(new InetSocketAddress(v6, 0), false));
+
+        assertThat(address.getAddress()).isEqualTo(v6);
+        assertThat(RawHttp.request(address, "GET", "/live").status()).isEqualTo(200);
+    }
+
+    private static boolean ipv6LoopbackUsable(InetAddress v6) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, v6)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test
