@@ -1,0 +1,127 @@
+package dev.sidecar.proxy.admin;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.util.NetUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin HTTP endpoint: {@code GET /live}, {@code GET /ready}, {@code GET /metrics} and, when
+ * enabled, {@code POST /shutdown} from loopback peers. See {@code proxy/ADMIN.md}.
+ *
+ * <p>It runs on its own single epoll event loop, so a slow scrape or a misbehaving client never
+ * shares a thread with relayed traffic, and closing it touches nothing else.
+ *
+ * <pre>{@code
+ * try (AdminServer admin = AdminServer.start(AdminSettings.allInterfaces(4191, false, false),
+ *         readiness, registry, sidecar::beginShutdown)) {
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+
+    /** Linux IPPROTO_IPV6 / IPV6_V6ONLY: keeps {@code [::]} from also claiming the IPv4 port. */
+    private static final IntegerUnixChannelOption IPV6_V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
+
+    private final EventLoopGroup group;
+    private final List<Channel> listeners;
+
+    private AdminServer(EventLoopGroup group, List<Channel> listeners) {
+        this.group = group;
+        this.listeners = listeners;
+    }
+
+    /**
+     * Binds every address in {@code settings} and starts serving.
+     *
+     * @param shutdownHook starts the graceful shutdown; run at most once, on its own thread, and
+     *                     only if {@code settings.shutdownEndpoint()} is set
+     * @throws AdminBindException if an address cannot be bound; nothing is left listening then
+     */
+    public static AdminServer start(AdminSettings settings, Readiness readiness, PrometheusRegistry registry,
+                                    Runnable shutdownHook) {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("sidecar-admin", true), EpollIoHandler.newFactory());
+        ShutdownTrigger shutdown = new ShutdownTrigger(settings.shutdownEndpoint(), shutdownHook);
+        AdminInitializer initializer = new AdminInitializer(readiness, registry, shutdown, settings.idleTimeout());
+        List<Channel> listeners = new ArrayList<>();
+        AdminServer server = new AdminServer(group, listeners);
+        try {
+            for (InetSocketAddress address : settings.bindAddresses()) {
+                ChannelFuture bound = bootstrap(group, address, initializer).bind(address).awaitUninterruptibly();
+                if (!bound.isSuccess()) {
+                    throw new AdminBindException(address, bound.cause());
+                }
+                listeners.add(bound.channel());
+                log.info("admin endpoint listening on {}", hostPort((InetSocketAddress) bound.channel().localAddress()));
+            }
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private static ServerBootstrap bootstrap(EventLoopGroup group, InetSocketAddress address,
+                                             AdminInitializer initializer) {
+        boolean v6 = address.getAddress() instanceof Inet6Address;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channelFactory(() -> new EpollServerSocketChannel(
+                        v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET))
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 64)
+                .childHandler(initializer);
+        if (v6) {
+            b.option(IPV6_V6ONLY, 1);
+        }
+        return b;
+    }
+
+    /** The addresses actually bound, in settings order; useful when a port was 0. */
+    public List<InetSocketAddress> localAddresses() {
+        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    }
+
+    /** Stops listening, closes admin connections and the event loop; waits up to a few seconds. */
+    @Override
+    public void close() {
+        for (Channel listener : listeners) {
+            listener.close().awaitUninterruptibly();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    /** {@code 0.0.0.0:4191} or {@code [::]:4191}, as people write them. */
+    static String hostPort(InetSocketAddress address) {
+        String host = NetUtil.toAddressString(address.getAddress());
+        return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /** An admin address could not be bound, typically because the port is in use. */
+    public static final class AdminBindException extends RuntimeException {
+        AdminBindException(InetSocketAddress address, Throwable cause) {
+            super("cannot bind the admin endpoint to " + hostPort(address) + " (--admin-port): " + cause.getMessage(),
+                    cause);
+        }
+    }
+}

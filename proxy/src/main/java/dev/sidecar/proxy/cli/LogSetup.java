@@ -1,0 +1,84 @@
+package dev.sidecar.proxy.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.netty.util.internal.logging.Slf4JLoggerFactory;
+import java.io.OutputStream;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Configures logging from {@code --log-level} and {@code --log-format}, replacing whatever
+ * {@code logback.xml} set up. Call it first thing at start-up, before any Netty class logs.
+ *
+ * <p>Logs go to stderr, so stdout stays clean for command output (e.g. a printed rule plan).
+ * Netty's own loggers stay at {@code info} unless the level is {@code trace}: at {@code debug} they
+ * would bury the sidecar's connection lines under allocator and platform chatter.
+ */
+public final class LogSetup {
+
+    /** Plain lines: UTC timestamp, level, thread, logger, message. */
+    static final String PLAIN_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level [%thread] %logger{36} - %msg%n";
+
+    private LogSetup() {}
+
+    /** Applies the level and format to stderr and routes Netty's internal logging through SLF4J. */
+    public static void apply(LogLevel level, LogFormat format) {
+        apply(level, format, null);
+    }
+
+    /** As {@link #apply(LogLevel, LogFormat)}, writing to {@code target} instead of stderr (tests). */
+    static void apply(LogLevel level, LogFormat format, OutputStream target) {
+        InternalLoggerFactory.setDefaultFactory(Slf4JLoggerFactory.INSTANCE);
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        context.reset();
+
+        OutputStreamAppender<ILoggingEvent> appender;
+        if (target == null) {
+            ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+            console.setTarget("System.err");
+            appender = console;
+        } else {
+            appender = new OutputStreamAppender<>();
+            appender.setOutputStream(target);
+        }
+        appender.setContext(context);
+        appender.setName(format.toString());
+        appender.setEncoder(encoder(context, format));
+        appender.start();
+
+        Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.setLevel(level.logback());
+        root.addAppender(appender);
+        context.getLogger("io.netty").setLevel(level == LogLevel.TRACE ? Level.TRACE : quieter(level.logback(), Level.INFO));
+    }
+
+    private static Encoder<ILoggingEvent> encoder(LoggerContext context, LogFormat format) {
+        if (format == LogFormat.JSON) {
+            JsonLineLayout layout = new JsonLineLayout();
+            layout.setContext(context);
+            layout.start();
+            LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
+            encoder.setContext(context);
+            encoder.setLayout(layout);
+            encoder.start();
+            return encoder;
+        }
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern(PLAIN_PATTERN);
+        encoder.start();
+        return encoder;
+    }
+
+    private static Level quieter(Level a, Level b) {
+        return a.isGreaterOrEqual(b) ? a : b;
+    }
+}

@@ -1,0 +1,330 @@
+package dev.sidecar.proxy.admin;
+
+import static dev.sidecar.proxy.relay.RelayEvents.Direction.INBOUND;
+import static dev.sidecar.proxy.relay.RelayEvents.Direction.OUTBOUND;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sidecar.proxy.admin.AdminServer.AdminBindException;
+import dev.sidecar.proxy.admin.RawHttp.Response;
+import dev.sidecar.proxy.relay.RelayEvents.Failure;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The admin endpoint over a real loopback socket on an ephemeral port. */
+@Timeout(30)
+class AdminServerTest {
+
+    private static final InetSocketAddress LOOPBACK_ANY_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+
+    private final Readiness readiness = new Readiness();
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final ProxyMetrics metrics = ProxyMetrics.register(registry);
+    private final AtomicInteger shutdownCalls = new AtomicInteger();
+    private final CountDownLatch shutdownRan = new CountDownLatch(1);
+    private AdminServer server;
+    private InetSocketAddress address;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private void start(AdminSettings settings) {
+        server = AdminServer.start(settings, readiness, registry, () -> {
+            shutdownCalls.incrementAndGet();
+            shutdownRan.countDown();
+        });
+        address = server.localAddresses().get(0);
+    }
+
+    private void start(boolean shutdownEndpoint) {
+        start(AdminSettings.on(LOOPBACK_ANY_PORT, shutdownEndpoint));
+    }
+
+    @Test
+    void liveAnswers200Live() throws IOException {
+        start(false);
+
+        Response r = RawHttp.request(address, "GET", "/live");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("live\n");
+        assertThat(r.headers()).containsEntry("content-type", "text/plain; charset=utf-8");
+    }
+
+    @Test
+    void readyIs503WithTheMissingStepUntilEveryStepIsMarked() throws IOException {
+        start(false);
+
+        Response before = RawHttp.request(address, "GET", "/ready");
+        assertThat(before.status()).isEqualTo(503);
+        assertThat(before.body()).isEqualTo(Readiness.Step.RULES_INSTALLED.pending() + "\n");
+
+        readiness.mark(Readiness.Step.RULES_INSTALLED);
+        readiness.mark(Readiness.Step.LISTENERS_BOUND);
+        readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
+        Response almost = RawHttp.request(address, "GET", "/ready");
+        assertThat(almost.status()).isEqualTo(503);
+        assertThat(almost.body()).isEqualTo(Readiness.Step.SELF_TEST_PASSED.pending() + "\n");
+
+        readiness.mark(Readiness.Step.SELF_TEST_PASSED);
+        Response after = RawHttp.request(address, "GET", "/ready");
+        assertThat(after.status()).isEqualTo(200);
+        assertThat(after.body()).isEqualTo("ready\n");
+    }
+
+    @Test
+    void readyReportsARecordedFailure() throws IOException {
+        start(false);
+        for (Readiness.Step step : Readiness.Step.values()) {
+            readiness.mark(step);
+        }
+        readiness.fail("self-test: SO_ORIGINAL_DST returned 10.0.0.1:80, dialled 198.18.0.2:80");
+
+        Response r = RawHttp.request(address, "GET", "/ready");
+
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(r.body()).isEqualTo("self-test: SO_ORIGINAL_DST returned 10.0.0.1:80, dialled 198.18.0.2:80\n");
+    }
+
+    @Test
+    void metricsIsPrometheusTextWithEveryProxyFamily() throws IOException {
+        start(false);
+        metrics.opened(OUTBOUND, 443);
+        metrics.connected(OUTBOUND, 1_000_000);
+        metrics.closed(OUTBOUND, 443, 100, 2000, 50_000_000);
+        metrics.opened(INBOUND, 0);
+        metrics.failed(INBOUND, Failure.NO_ORIGINAL_DST);
+        metrics.closed(INBOUND, 0, 0, 0, 1_000);
+
+        Response r = RawHttp.request(address, "GET", "/metrics");
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.headers().get("content-type")).startsWith("text/plain; version=0.0.4");
+        assertThat(Integer.parseInt(r.headers().get("content-length"))).isEqualTo(r.body().getBytes(StandardCharsets.UTF_8).length);
+        PrometheusText text = PrometheusText.parse(r.body());
+        assertThat(text.families).contains(
+                "sidecar_connections_opened_total", "sidecar_connections_closed_total", "sidecar_connections_open",
+                "sidecar_relayed_bytes_total", "sidecar_connection_duration_seconds",
+                "sidecar_upstream_connect_duration_seconds", "sidecar_connection_errors_total",
+                "jvm_memory_used_bytes", "process_cpu_seconds_total");
+        assertThat(text.value("sidecar_connections_opened_total{direction=\"outbound\",port=\"443\"}")).isEqualTo(1);
+        assertThat(text.value("sidecar_relayed_bytes_total{direction=\"outbound\",from=\"target\"}")).isEqualTo(2000);
+        assertThat(text.value("sidecar_connection_errors_total{direction=\"inbound\",reason=\"no_original_dst\"}")).isEqualTo(1);
+        assertThat(text.value("sidecar_upstream_connect_duration_seconds_count{direction=\"outbound\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void metricsIgnoresAQueryString() throws IOException {
+        start(false);
+
+        assertThat(RawHttp.request(address, "GET", "/metrics?name[]=x").status()).isEqualTo(200);
+    }
+
+    @Test
+    void unknownPathIs404() throws IOException {
+        start(false);
+
+        Response r = RawHttp.request(address, "GET", "/admin");
+
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.body()).isEqualTo("not found\n");
+    }
+
+    @Test
+    void postToAProbeIs405WithAllow() throws IOException {
+        start(false);
+
+        Response r = RawHttp.request(address, "POST", "/live");
+
+        assertThat(r.status()).isEqualTo(405);
+        assertThat(r.headers()).containsEntry("allow", "GET");
+    }
+
+    @Test
+    void garbageBytesGet400AndTheServerStillAnswers() throws IOException {
+        start(false);
+        byte[] garbage = {0x16, 0x03, 0x01, 0x00, (byte) 0xa5, 0x01, 0x00, '\r', '\n', (byte) 0xff, '\r', '\n', '\r', '\n'};
+
+        Response r = RawHttp.parse(RawHttp.exchange(address, garbage));
+
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.headers()).containsEntry("connection", "close");
+        assertThat(RawHttp.request(address, "GET", "/live").status()).isEqualTo(200);
+    }
+
+    @Test
+    void requestLineWithoutVersionGets400() throws IOException {
+        start(false);
+
+        Response r = RawHttp.parse(RawHttp.exchange(address, "GET\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+
+        assertThat(r.status()).isEqualTo(400);
+    }
+
+    @Test
+    void oversizedHeaderGets400AndTheServerStillAnswers() throws IOException {
+        start(false);
+        String huge = "GET /live HTTP/1.1\r\nHost: test\r\nX-Big: " + "a".repeat(AdminInitializer.MAX_HEADER_SIZE + 1)
+                + "\r\n\r\n";
+
+        Response r = RawHttp.parse(RawHttp.exchange(address, huge.getBytes(StandardCharsets.US_ASCII)));
+
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(RawHttp.request(address, "GET", "/live").status()).isEqualTo(200);
+    }
+
+    @Test
+    void overlongRequestLineGets400() throws IOException {
+        start(false);
+        String longUri = "GET /" + "x".repeat(AdminInitializer.MAX_INITIAL_LINE) + " HTTP/1.1\r\n\r\n";
+
+        Response r = RawHttp.parse(RawHttp.exchange(address, longUri.getBytes(StandardCharsets.US_ASCII)));
+
+        assertThat(r.status()).isEqualTo(400);
+    }
+
+    @Test
+    void oversizedBodyGets413() throws IOException {
+        start(false);
+        int size = AdminInitializer.MAX_BODY + 1;
+        String raw = "POST /live HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: " + size + "\r\n\r\n"
+                + "b".repeat(size);
+
+        Response r = RawHttp.parse(RawHttp.exchange(address, raw.getBytes(StandardCharsets.US_ASCII)));
+
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(RawHttp.request(address, "GET", "/live").status()).isEqualTo(200);
+    }
+
+    @Test
+    void keepAliveServesSeveralRequestsOnOneConnection() throws IOException {
+        start(false);
+        String two = "GET /live HTTP/1.1\r\nHost: test\r\n\r\n"
+                + "GET /ready HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+
+        String raw = RawHttp.exchange(address, two.getBytes(StandardCharsets.US_ASCII));
+
+        assertThat(raw).startsWith("HTTP/1.1 200 OK");
+        assertThat(raw).contains("\r\n\r\nlive\nHTTP/1.1 503 Service Unavailable");
+    }
+
+    @Test
+    void idleConnectionIsClosedAfterTheIdleTimeout() throws IOException {
+        start(AdminSettings.on(LOOPBACK_ANY_PORT, false).withIdleTimeout(Duration.ofMillis(300)));
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 5_000);
+            socket.setSoTimeout(10_000);
+            long started = System.nanoTime();
+            InputStream in = socket.getInputStream();
+
+            assertThat(in.read()).isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+        }
+    }
+
+    @Test
+    void shutdownFromLoopbackRunsTheHookOnceWhenEnabled() throws Exception {
+        start(true);
+
+        Response first = RawHttp.request(address, "POST", "/shutdown");
+        Response second = RawHttp.request(address, "POST", "/shutdown");
+
+        assertThat(first.status()).isEqualTo(202);
+        assertThat(first.body()).isEqualTo("shutting down\n");
+        assertThat(second.status()).isEqualTo(202);
+        assertThat(second.body()).isEqualTo("already shutting down\n");
+        assertThat(shutdownRan.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(shutdownCalls.get()).isEqualTo(1);
+    }
+
+    @Test
+    void shutdownHookMayCloseTheAdminServerItself() throws Exception {
+        CountDownLatch closed = new CountDownLatch(1);
+        server = AdminServer.start(AdminSettings.on(LOOPBACK_ANY_PORT, true), readiness, registry, () -> {
+            server.close();
+            closed.countDown();
+        });
+        address = server.localAddresses().get(0);
+
+        assertThat(RawHttp.request(address, "POST", "/shutdown").status()).isEqualTo(202);
+
+        assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThatThrownBy(() -> RawHttp.request(address, "GET", "/live")).isInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void shutdownIs404AndNeverRunsTheHookWhenDisabled() throws Exception {
+        start(false);
+
+        Response r = RawHttp.request(address, "POST", "/shutdown");
+
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(shutdownRan.await(200, TimeUnit.MILLISECONDS)).isFalse();
+    }
+
+    @Test
+    void getShutdownIs405AndDoesNotShutDown() throws Exception {
+        start(true);
+
+        Response r = RawHttp.request(address, "GET", "/shutdown");
+
+        assertThat(r.status()).isEqualTo(405);
+        assertThat(r.headers()).containsEntry("allow", "POST");
+        assertThat(shutdownRan.await(200, TimeUnit.MILLISECONDS)).isFalse();
+    }
+
+    @Test
+    void bindingAPortInUseFailsWithTheAddressAndFlagInTheMessage() {
+        start(false);
+
+        assertThatThrownBy(() -> AdminServer.start(AdminSettings.on(address, false), readiness, registry, () -> {}))
+                .isInstanceOf(AdminBindException.class)
+                .hasMessageStartingWith("cannot bind the admin endpoint to 127.0.0.1:" + address.getPort() + " (--admin-port): ");
+    }
+
+    @Test
+    void servesOverIpv6Loopback() throws IOException {
+        InetAddress v6 = InetAddress.getByName("::1");
+        assumeTrue(ipv6LoopbackUsable(v6), "no IPv6 loopback on this machine");
+        start(AdminSettings.on(new InetSocketAddress(v6, 0), false));
+
+        assertThat(address.getAddress()).isEqualTo(v6);
+        assertThat(RawHttp.request(address, "GET", "/live").status()).isEqualTo(200);
+    }
+
+    private static boolean ipv6LoopbackUsable(InetAddress v6) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, v6)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void closeStopsListening() {
+        start(false);
+
+        server.close();
+        server = null;
+
+        assertThatThrownBy(() -> RawHttp.request(address, "GET", "/live")).isInstanceOf(ConnectException.class);
+    }
+}
