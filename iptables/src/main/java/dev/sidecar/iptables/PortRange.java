@@ -31,8 +31,15 @@ public record PortRange(int low, int high) {
             int port = checkPort(s);
             return new PortRange(port, port);
         }
-        int low = checkPort(s.substring(0, dash));
-        int high = checkPort(s.substring(dash + 1));
+        int low;
+        int high;
+        try {
+            low = checkPort(s.substring(0, dash));
+            high = checkPort(s.substring(dash + 1));
+        } catch (InvalidConfigException e) {
+            // Quote the whole entry, not the half that failed.
+            throw InvalidConfigException.ofValue(text, e.reason());
+        }
         if (low > high) {
             throw InvalidConfigException.ofValue(s, "range runs backwards (" + low + " > " + high + ")");
         }

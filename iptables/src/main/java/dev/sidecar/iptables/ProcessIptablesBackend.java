@@ -22,9 +22,20 @@ public final class ProcessIptablesBackend implements IptablesBackend {
     private static final long TIMEOUT_SECONDS = 60;
 
     private final Variant variant;
+    private final List<String> prefix;
 
+    /** Runs the binaries in this process's own network namespace. */
     public ProcessIptablesBackend(Variant variant) {
+        this(variant, List.of());
+    }
+
+    /**
+     * Runs every binary behind {@code prefix}, e.g. {@code ip netns exec <ns>} to work on another
+     * network namespace (tests use this so nothing ever touches the machine's own namespace).
+     */
+    public ProcessIptablesBackend(Variant variant, List<String> prefix) {
         this.variant = variant;
+        this.prefix = List.copyOf(prefix);
     }
 
     @Override
@@ -53,9 +64,11 @@ public final class ProcessIptablesBackend implements IptablesBackend {
     private String run(IpFamily family, List<String> command, String stdin) {
         String shown = String.join(" ", command);
         log.debug("running {}", shown);
+        List<String> full = new ArrayList<>(prefix);
+        full.addAll(command);
         Process p;
         try {
-            p = new ProcessBuilder(new ArrayList<>(command)).start();
+            p = new ProcessBuilder(full).start();
         } catch (IOException e) {
             throw new IptablesEnvironmentException(command.get(0) + " not found on PATH: install the iptables package"
                     + " (Debian: apt-get install iptables) or choose the other backend", e);
@@ -93,6 +106,11 @@ public final class ProcessIptablesBackend implements IptablesBackend {
 
     private RuntimeException classify(IpFamily family, String command, int exit, String output) {
         String binary = command.split(" ")[0];
+        if (output.contains("exec of") && output.contains("No such file or directory")) {
+            // The binary was started through a prefix (ip netns exec), which reports it missing this way.
+            return new IptablesEnvironmentException(binary + " not found on PATH: install the iptables package"
+                    + " (Debian: apt-get install iptables) or choose the other backend");
+        }
         if (output.contains("Permission denied") || output.contains("Operation not permitted")) {
             return new IptablesEnvironmentException(binary + ": permission denied; iptables needs root or CAP_NET_ADMIN"
                     + " in this network namespace (run as root, or grant CAP_NET_ADMIN)");
