@@ -37,6 +37,7 @@ run=$work/run                        # sockets and pid files
 cache=${SIDECAR_DOCKER_CACHE:-/var/cache/sidecar-docker}
 image=sidecar:test
 container=scd-sidecar
+k8s_containers=(scd-k8s-pod scd-k8s-netns scd-k8s-init scd-k8s-sidecar)
 peer_ns=scd-dpeer
 pod_if=scd-d0 peer_if=scd-d1
 pod_ip=198.18.7.1 peer_ip=198.18.7.2
@@ -119,7 +120,7 @@ cleanup() {
   local pid
   for pid in "${bg_pids[@]}"; do stop_pid "$pid" 2; done
   if [[ -n $dockerd_pid ]] && kill -0 "$dockerd_pid" 2>/dev/null; then
-    dk rm -f "$container" >/dev/null 2>&1
+    dk rm -f "$container" "${k8s_containers[@]}" >/dev/null 2>&1
   fi
   ip netns del "$peer_ns" 2>/dev/null
   stop_pid "$dockerd_pid" 20
@@ -279,6 +280,28 @@ running() { [[ $(dk inspect -f '{{.State.Running}}' "$container" 2>/dev/null) ==
 rules_present() { nat_save | grep -q -- '-A PROXY_INIT_OUTPUT'; }
 admin_expected() { grep -rqF '"/ready"' "$repo/proxy/src/main/java" 2>/dev/null; }
 
+# The proxy's own account of the traffic, from /metrics (scraped from the peer: 4191 is skipped).
+scrape() { in_peer curl -s --max-time 3 "http://$pod_ip:4191/metrics"; }
+msum() { # metrics text on stdin; metric name; label matchers such as 'direction="outbound"'
+  local name=$1
+  shift
+  awk -v name="$name" -v want="$*" '
+    BEGIN { n = split(want, w, " ") }
+    /^#/ { next }
+    index($0, name "{") == 1 || $1 == name {
+      ok = 1
+      for (i = 1; i <= n; i++) if (index($0, w[i]) == 0) ok = 0
+      if (ok) s += $NF
+    }
+    END { printf "%d\n", s }'
+}
+# How much a metric grew between two scrapes saved as files.
+metrics_delta() { # before-file after-file name labels...
+  local before=$1 after=$2
+  shift 2
+  echo $(($(msum "$@" <"$after") - $(msum "$@" <"$before")))
+}
+
 # ---------------------------------------------------------------------------------------------
 # The checks
 
@@ -365,13 +388,20 @@ check_loopback_bypass() {
   wait_for 10 app_listens 7070
   lo0=$(rule_count PROXY_INIT_OUTPUT '-o lo .*-j RETURN')
   re0=$(rule_count PROXY_INIT_OUTPUT 'to-ports 4140')
+  with_metrics && scrape >"$work/m0.txt"
   out=$(app sh -c 'timeout 60 socat -t 30 -T 30 - TCP:127.0.0.1:7070 </tmp/lo.bin >/tmp/lo.back; sha256sum </tmp/lo.bin; sha256sum </tmp/lo.back')
   lo1=$(rule_count PROXY_INIT_OUTPUT '-o lo .*-j RETURN')
   re1=$(rule_count PROXY_INIT_OUTPUT 'to-ports 4140')
-  if [[ $(sed -n 1p <<<"$out") == "$(sed -n 2p <<<"$out")" ]] && ((lo1 == lo0 + 1 && re1 == re0)); then
-    pass "traffic to 127.0.0.1 bypasses the proxy (ignore-loopback +1, outbound redirect +0, 16 MiB echoed intact)"
+  local seen=0 proof="ignore-loopback +1, outbound redirect +0"
+  if with_metrics; then
+    scrape >"$work/m1.txt"
+    seen=$(metrics_delta "$work/m0.txt" "$work/m1.txt" sidecar_connections_opened_total)
+    proof+=", proxy accepted $seen connections"
+  fi
+  if [[ $(sed -n 1p <<<"$out") == "$(sed -n 2p <<<"$out")" ]] && ((lo1 == lo0 + 1 && re1 == re0 && seen == 0)); then
+    pass "traffic to 127.0.0.1 bypasses the proxy ($proof; 16 MiB echoed intact)"
   else
-    fail "traffic to 127.0.0.1 bypasses the proxy" "ignore-loopback $lo0->$lo1, redirect $re0->$re1, sha: $(tr '\n' ' ' <<<"$out")"
+    fail "traffic to 127.0.0.1 bypasses the proxy" "ignore-loopback $lo0->$lo1, redirect $re0->$re1, proxy saw $seen, sha: $(tr '\n' ' ' <<<"$out")"
   fi
 }
 
@@ -408,6 +438,20 @@ check_direct_inbound_refused() {
   fi
 }
 
+with_metrics() { admin_expected; }
+
+# After one echo of $payload_bytes through the proxy: exactly one connection to the port was
+# accepted, and the proxy relayed the payload both ways. Sets $relayed to what it saw.
+relayed_by_proxy() { # direction port
+  scrape >"$work/m1.txt"
+  local opened client target
+  opened=$(metrics_delta "$work/m0.txt" "$work/m1.txt" sidecar_connections_opened_total "direction=\"$1\"" "port=\"$2\"")
+  client=$(metrics_delta "$work/m0.txt" "$work/m1.txt" sidecar_relayed_bytes_total "direction=\"$1\"" 'from="client"')
+  target=$(metrics_delta "$work/m0.txt" "$work/m1.txt" sidecar_relayed_bytes_total "direction=\"$1\"" 'from="target"')
+  relayed="proxy: $opened connection to port $2, $client bytes from client, $target from target"
+  ((opened == 1 && client == payload_bytes && target == payload_bytes))
+}
+
 check_outbound() {
   local re0 re1 out
   in_peer timeout 90 socat -t 30 "TCP-LISTEN:9090,bind=$peer_ip,reuseaddr" EXEC:cat &
@@ -415,13 +459,17 @@ check_outbound() {
   wait_for 10 peer_listens 9090
   app sh -c "head -c $payload_bytes /dev/urandom >/tmp/out.bin"
   re0=$(rule_count PROXY_INIT_OUTPUT 'to-ports 4140')
+  with_metrics && scrape >"$work/m0.txt"
   out=$(app sh -c "timeout 60 socat -t 30 -T 30 - TCP:$peer_ip:9090 </tmp/out.bin >/tmp/out.back; sha256sum </tmp/out.bin; sha256sum </tmp/out.back; wc -c </tmp/out.back")
   re1=$(rule_count PROXY_INIT_OUTPUT 'to-ports 4140')
-  if [[ $(sed -n 1p <<<"$out") == "$(sed -n 2p <<<"$out")" && $(sed -n 3p <<<"$out") == "$payload_bytes" ]] && ((re1 == re0 + 1)); then
-    pass "outbound: app (uid $app_uid) -> peer $peer_ip:9090 goes through 4140, 16 MiB each way intact"
+  local proxied="" relayed=""
+  with_metrics && relayed_by_proxy outbound 9090 && proxied=1
+  if [[ $(sed -n 1p <<<"$out") == "$(sed -n 2p <<<"$out")" && $(sed -n 3p <<<"$out") == "$payload_bytes" ]] &&
+    ((re1 == re0 + 1)) && { [[ -n $proxied ]] || ! with_metrics; }; then
+    pass "outbound: app (uid $app_uid) -> peer $peer_ip:9090 redirected to 4140 and relayed, 16 MiB each way intact${relayed:+ ($relayed)}"
   else
-    fail "outbound: app (uid $app_uid) -> peer $peer_ip:9090 goes through 4140 intact" \
-      "redirect $re0->$re1, sha/len: $(tr '\n' ' ' <<<"$out")"
+    fail "outbound: app (uid $app_uid) -> peer $peer_ip:9090 redirected to 4140 and relayed intact" \
+      "redirect $re0->$re1, ${relayed:+metrics: $relayed, }sha/len: $(tr '\n' ' ' <<<"$out")"
   fi
 }
 
@@ -433,16 +481,19 @@ check_inbound() {
   wait_for 10 app_listens 8080
   head -c "$payload_bytes" /dev/urandom >"$work/in.bin"
   re0=$(rule_count PROXY_INIT_REDIRECT 'to-ports 4143')
+  with_metrics && scrape >"$work/m0.txt"
   in_peer timeout 60 socat -t 30 -T 30 - "TCP:$pod_ip:8080" <"$work/in.bin" >"$work/in.back"
   re1=$(rule_count PROXY_INIT_REDIRECT 'to-ports 4143')
   sent=$(sha256sum <"$work/in.bin") back=$(sha256sum <"$work/in.back")
-  local seen
+  local seen proxied="" relayed=""
   seen=$(cx cat /tmp/in.peer 2>/dev/null)
-  if [[ $sent == "$back" ]] && (($(stat -c %s "$work/in.back") == payload_bytes && re1 == re0 + 1)); then
-    pass "inbound: peer -> app $pod_ip:8080 goes through 4143, 16 MiB each way intact (app saw $seen)"
+  with_metrics && relayed_by_proxy inbound 8080 && proxied=1
+  if [[ $sent == "$back" ]] && (($(stat -c %s "$work/in.back") == payload_bytes && re1 == re0 + 1)) &&
+    { [[ -n $proxied ]] || ! with_metrics; }; then
+    pass "inbound: peer -> app $pod_ip:8080 redirected to 4143 and relayed, 16 MiB each way intact (app saw $seen${relayed:+; $relayed})"
   else
-    fail "inbound: peer -> app $pod_ip:8080 goes through 4143 intact" \
-      "redirect $re0->$re1, sent $sent, back $back ($(stat -c %s "$work/in.back") bytes), app saw ${seen:-nothing}"
+    fail "inbound: peer -> app $pod_ip:8080 redirected to 4143 and relayed intact" \
+      "redirect $re0->$re1, ${relayed:+metrics: $relayed, }sent $sent, back $back ($(stat -c %s "$work/in.back") bytes), app saw ${seen:-nothing}"
   fi
 }
 
@@ -459,6 +510,67 @@ check_graceful_stop() {
   else
     fail "docker stop (SIGTERM): the sidecar exits 0" "exit code ${code:-unknown}"
   fi
+}
+
+# The two Kubernetes examples (deploy/kubernetes) replayed with Docker: the same users,
+# capabilities, read-only root with a writable /tmp, and no privilege escalation.
+k8s_hardening=(--read-only --tmpfs /tmp:rw,exec,mode=1777 --security-opt no-new-privileges --cap-drop ALL)
+
+ready_in() { # pid of a process in the pod's network namespace, seconds
+  local deadline=$((SECONDS + $2)) code
+  while ((SECONDS < deadline)) && [[ -e /proc/$1/ns/net ]]; do
+    code=$(nsenter -t "$1" -n 2>/dev/null curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:4191/ready)
+    [[ $code == 200 ]] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+dropped() { # pid: uid/gid 2102 and no effective capability
+  grep -qE "^Uid:\s+$proxy_uid\s+$proxy_uid\s+$proxy_uid\s+$proxy_uid$" "/proc/$1/status" 2>/dev/null &&
+    grep -qE '^CapEff:\s+0+$' "/proc/$1/status"
+}
+
+check_k8s_pod() {
+  local what="pod.yaml's sidecar (root; only NET_ADMIN NET_RAW SETUID SETGID; read-only root) gets ready as uid 2102"
+  local kpid ok=""
+  dk run -d --name scd-k8s-pod --network none "${k8s_hardening[@]}" -u 0 \
+    --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SETUID --cap-add SETGID \
+    -e XTABLES_LOCKFILE=/tmp/xtables.lock "$image" >/dev/null &&
+    kpid=$(dk inspect -f '{{.State.Pid}}' scd-k8s-pod) &&
+    { ! admin_expected || ready_in "$kpid" 30; } && wait_for 10 dropped "$kpid" && ok=1
+  if [[ -n $ok ]]; then
+    pass "$what"
+  else
+    fail "$what" "$(dk logs --tail 15 scd-k8s-pod 2>&1)"
+  fi
+  dk rm -f scd-k8s-pod >/dev/null 2>&1
+}
+
+check_k8s_split() {
+  local what="pod-split.yaml: init \`sidecar iptables install\` (NET_ADMIN NET_RAW only), then \`sidecar run --no-iptables\` as 2102 with no capability gets ready"
+  local npid spid ok="" why=""
+  # The Pod's network namespace, held by a container that only sleeps (Kubernetes' pause).
+  dk run -d --name scd-k8s-netns --network none --entrypoint sleep "$image" 600 >/dev/null &&
+    npid=$(dk inspect -f '{{.State.Pid}}' scd-k8s-netns) || why="no pod namespace"
+  if [[ -z $why ]] && ! dk run --name scd-k8s-init --network container:scd-k8s-netns "${k8s_hardening[@]}" -u 0 \
+    --cap-add NET_ADMIN --cap-add NET_RAW -e XTABLES_LOCKFILE=/tmp/xtables.lock \
+    --entrypoint sidecar "$image" iptables install --skip-inbound-ports=4191 >"$work/k8s-init.log" 2>&1; then
+    why="init container failed: $(tail -n 5 "$work/k8s-init.log")"
+  fi
+  if [[ -z $why ]]; then
+    dk run -d --name scd-k8s-sidecar --network container:scd-k8s-netns "${k8s_hardening[@]}" -u 2102:2102 \
+      "$image" --no-iptables >/dev/null &&
+      spid=$(dk inspect -f '{{.State.Pid}}' scd-k8s-sidecar) &&
+      { ! admin_expected || ready_in "$npid" 30; } && wait_for 10 dropped "$spid" && ok=1
+    [[ -n $ok ]] || why="$(dk logs --tail 15 scd-k8s-sidecar 2>&1)"
+  fi
+  if [[ -n $ok ]]; then
+    pass "$what"
+  else
+    fail "$what" "$why"
+  fi
+  dk rm -f scd-k8s-netns scd-k8s-init scd-k8s-sidecar >/dev/null 2>&1
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -493,7 +605,7 @@ else
 fi
 dk image prune -f >/dev/null 2>&1 # drop the previous run's image, now dangling
 
-dk rm -f "$container" >/dev/null 2>&1
+dk rm -f "$container" "${k8s_containers[@]}" >/dev/null 2>&1
 ip netns del "$peer_ns" 2>/dev/null
 if ! dk run -d --name "$container" --network none --cap-add NET_ADMIN --cap-add NET_RAW \
   -e SIDECAR_LOG_LEVEL=debug "$image" >/dev/null; then
@@ -543,6 +655,8 @@ else
   fail "container still running after the traffic checks"
 fi
 check_graceful_stop
+check_k8s_pod
+check_k8s_split
 
 if ((failed)); then
   echo "---- last container log lines ----"
