@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions reached through trap and the checks table
 # Loopback integration tests in Docker: the image built from the top-level Dockerfile, run the way
 # a user runs it (--network none, NET_ADMIN + NET_RAW), checked from the inside and through a veth
 # peer. Called by bin/test after `mvn verify`; needs root. Skip it only explicitly with
@@ -476,6 +477,7 @@ check_outbound() {
 check_inbound() {
   local re0 re1 sent back
   # The app echoes and writes down who connected: through the proxy that is the pod itself.
+  # shellcheck disable=SC2016 # expanded by the container's shell, not this one
   dk exec -d -u "$app_uid" "$container" socat -t 30 TCP-LISTEN:8080,reuseaddr \
     SYSTEM:'echo "$SOCAT_PEERADDR" >/tmp/in.peer; exec cat'
   wait_for 10 app_listens 8080
@@ -514,6 +516,7 @@ check_graceful_stop() {
 
 # The two Kubernetes examples (deploy/kubernetes) replayed with Docker: the same users,
 # capabilities, read-only root with a writable /tmp, and no privilege escalation.
+# shellcheck disable=SC2054 # the commas belong to the tmpfs mount options
 k8s_hardening=(--read-only --tmpfs /tmp:rw,exec,mode=1777 --security-opt no-new-privileges --cap-drop ALL)
 
 ready_in() { # pid of a process in the pod's network namespace, seconds
@@ -616,6 +619,7 @@ pid=$(dk inspect -f '{{.State.Pid}}' "$container")
 
 # The pod's only network: a veth whose peer end sits in a namespace of ours. Made inside that
 # namespace and moved into the container's by pid, so nothing appears in the host's namespace.
+# shellcheck disable=SC2015 # fail is meant to run when any step fails
 ip netns add "$peer_ns" &&
   ip -n "$peer_ns" link add "$peer_if" type veth peer name "$pod_if" &&
   ip -n "$peer_ns" link set "$pod_if" netns "$pid" &&
