@@ -13,7 +13,7 @@
 #   - no registry is contacted: the base image is made with debootstrap from the Debian mirror
 #     apt already uses and `docker import`ed; it is cached in /var/cache/sidecar-docker;
 #   - the container has no network but the veth this script moves into it; the peer end lives in
-#     a namespace this script creates (scd-dpeer). Test traffic uses 198.18.7.0/24 only.
+#     a namespace this script creates (scd-dpeer-<hash>). Test traffic uses 198.18.7.0/24 only.
 #
 # Prints one PASS/FAIL line per check and ends with "N passed, M failed"; exits 1 if any failed.
 set -uo pipefail
@@ -39,7 +39,8 @@ cache=${SIDECAR_DOCKER_CACHE:-/var/cache/sidecar-docker}
 image=sidecar:test
 container=scd-sidecar
 k8s_containers=(scd-k8s-pod scd-k8s-netns scd-k8s-init scd-k8s-sidecar)
-peer_ns=scd-dpeer
+# Per checkout, so that two checkouts can run this at once.
+peer_ns=scd-dpeer-$(printf '%s' "$here" | sha256sum | cut -c1-6)
 pod_if=scd-d0 peer_if=scd-d1
 pod_ip=198.18.7.1 peer_ip=198.18.7.2
 app_uid=1000                         # the "application" inside the pod: any uid but 2102
@@ -130,7 +131,7 @@ cleanup() {
   [[ $run != "$work"/* ]] && unmount_under "$run"
   if [[ -n $rootfs_tmp ]]; then
     unmount_under "$rootfs_tmp"
-    rm -rf "$rootfs_tmp"
+    rm -rf "$rootfs_tmp" "$cache"/base-*.tar.tmp.$$
   fi
   rm -f "$work"/*.bin "$work"/*.back
 }
@@ -228,7 +229,7 @@ ensure_base() {
         >"$work/debootstrap.log" 2>&1 || { tail -n 20 "$work/debootstrap.log" >&2; return 1; }
       unmount_under "$rootfs_tmp"
       rm -rf "$rootfs_tmp"/var/cache/apt/archives/*.deb "$rootfs_tmp"/var/lib/apt/lists/*
-      tar --numeric-owner -C "$rootfs_tmp" -cf "$tarball.tmp" . && mv -f "$tarball.tmp" "$tarball" || return 1
+      tar --numeric-owner -C "$rootfs_tmp" -cf "$tarball.tmp.$$" . && mv -f "$tarball.tmp.$$" "$tarball" || return 1
       rm -rf "$rootfs_tmp"
       rootfs_tmp=""
       note "debootstrap and tarball took $(elapsed "$started")"
