@@ -319,8 +319,9 @@ our_rules() {
 check_rules_exact() { # family: 4 or 6
   local family=$1 section save want got
   if [[ $family == 4 ]]; then section='IPv4' save=iptables-save; else section='IPv6' save=ip6tables-save; fi
-  # `show` prints, per family, what install would feed iptables-restore.
-  want=$(cx sidecar iptables show 2>/dev/null | awk -v s="# $section:" 'index($0, s) == 1 { f = 1; next } /^# IPv/ { f = 0 } f' | our_rules)
+  # `show` prints, per family, what install would feed iptables-restore. `sidecar run` plans the
+  # same rules as `sidecar iptables install` except that its default also skips the admin port.
+  want=$(cx sidecar iptables show --skip-inbound-ports=4191 2>/dev/null | awk -v s="# $section:" 'index($0, s) == 1 { f = 1; next } /^# IPv/ { f = 0 } f' | our_rules)
   if [[ $family == 6 && -z $want ]]; then
     echo "NOTE: no IPv6 rules checked: \`sidecar iptables show\` in the container plans none (no IPv6 there)"
     return
@@ -328,7 +329,7 @@ check_rules_exact() { # family: 4 or 6
   got=$(cx "$save" -t nat 2>/dev/null | our_rules)
   [[ $family == 4 && $got != *PROXY_INIT* ]] && got=$(cx iptables-legacy-save -t nat 2>/dev/null | our_rules)
   [[ $family == 6 && $got != *PROXY_INIT* ]] && got=$(cx ip6tables-legacy-save -t nat 2>/dev/null | our_rules)
-  local what="IPv$family rules installed exactly as \`sidecar iptables show\` prints them ($save -t nat)"
+  local what="IPv$family rules installed exactly as \`sidecar iptables show --skip-inbound-ports=4191\` prints them ($save -t nat)"
   if [[ -z $want ]]; then
     fail "$what" "show printed no IPv$family nat rules"
   elif [[ $want == "$got" ]]; then
