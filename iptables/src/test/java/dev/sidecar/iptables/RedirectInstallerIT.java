@@ -116,6 +116,21 @@ class RedirectInstallerIT {
 
     @ParameterizedTest
     @EnumSource(Variant.class)
+    void removeSucceedsEvenWhenSomeoneElsesChainJumpsToOurs(Variant variant) {
+        RedirectInstaller installer = installer(variant);
+        installer.install(DEFAULT);
+        iptables(variant, "-N", "SOMEONE_ELSE");
+        iptables(variant, "-A", "SOMEONE_ELSE", "-p", "tcp", "-j", "PROXY_INIT_OUTPUT");
+        iptables(variant, "-A", "SOMEONE_ELSE", "-p", "udp", "-j", "RETURN");
+
+        assertThat(installer.remove(DEFAULT)).isTrue();
+        NatState after = SaveParser.parse(save(variant, IpFamily.IPV4));
+        assertThat(after.hasAnyOfOurs()).isFalse();
+        assertThat(after.rules("SOMEONE_ELSE")).containsExactly("-p udp -j RETURN");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
     void removeWithNothingInstalledSucceedsAndChangesNothing(Variant variant) {
         iptables(variant, "-A", "OUTPUT", "-d", "198.18.0.9/32", "-j", "RETURN");
         String before = withoutComments(save(variant, IpFamily.IPV4));

@@ -108,7 +108,7 @@ class IptablesCommandTest {
     @Test
     void installRunsOneRestorePerFamily() {
         assertThat(cli.run("iptables", "install", "--ipv6")).isEqualTo(0);
-        assertThat(cli.backend.calls()).containsExactly("save v4", "restore v4", "save v6", "restore v6");
+        assertThat(cli.backend.calls()).containsExactly("save v4", "save v6", "restore v4", "restore v6");
         assertThat(cli.out()).isEqualTo("installed redirect for IPv4 and IPv6 with iptables-nft\n");
     }
 
@@ -136,7 +136,7 @@ class IptablesCommandTest {
 
     @Test
     void rejectedChangeExitsFour() {
-        cli.backend.failing(IpFamily.IPV4, () -> new IptablesCommandException("iptables-nft-restore -w --noflush", 2, "Port `0' not valid\nmore"));
+        cli.backend.rejectingRestore(IpFamily.IPV4, () -> new IptablesCommandException("iptables-nft-restore -w --noflush", 2, "Port `0' not valid\nmore"));
         assertThat(cli.run("iptables", "install")).isEqualTo(4);
         assertThat(cli.firstErrLine()).isEqualTo("sidecar: iptables-nft-restore -w --noflush exited 2: Port `0' not valid");
     }

@@ -89,6 +89,23 @@ class SidecarCliIT {
     }
 
     @Test
+    void aFlagBeatsItsEnvironmentVariable() {
+        Run show = run(List.of("env", "SIDECAR_IPV6=false", "SIDECAR_INBOUND_PORT=5000", JAVA, "-jar", JAR.toString(),
+                "iptables", "show", "--output", "json", "--ipv6", "--inbound-port", "6000"));
+        assertThat(show.exit).as(show.err).isEqualTo(0);
+        assertThat(show.out).contains("\"ipv6\": true", "\"inboundPort\": 6000");
+    }
+
+    @Test
+    void aBadEnvironmentValueNamesTheVariable() {
+        Run install = run(List.of("env", "SIDECAR_SKIP_OUTBOUND_PORTS=25,70000", JAVA, "-jar", JAR.toString(), "iptables", "install"));
+        assertThat(install.exit).isEqualTo(2);
+        assertThat(install.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--skip-outbound-ports' (PORT): '70000':"
+                + " port out of range (expected 1-65535) (from environment variable SIDECAR_SKIP_OUTBOUND_PORTS)");
+        assertThat(lab.exec(ns, "iptables-nft-save")).isBlank();
+    }
+
+    @Test
     void autoBackendFollowsRulesAlreadyInLegacy() {
         lab.exec(ns, "iptables-legacy", "-w", "-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT");
         Run install = sidecar("iptables", "install");
