@@ -280,6 +280,12 @@ wait_for() { # seconds, command...: poll every 0.2 s
 # these greps read all their input.
 peer_listens() { in_peer ss -Htln "sport = :$1" | grep . >/dev/null; }
 app_listens() { nsenter -t "$pid" -n ss -Htln "sport = :$1" | grep . >/dev/null; }
+# Why a container stopped: the CLI's one-line error when there is one, else the last log lines.
+why_exited() {
+  local log
+  log=$(dk logs --tail 60 "$1" 2>&1)
+  grep -m1 '^sidecar: ' <<<"$log" || tail -n 5 <<<"$log"
+}
 running() { [[ $(dk inspect -f '{{.State.Running}}' "$container" 2>/dev/null) == true ]]; }
 rules_present() { nat_save | grep -- '-A PROXY_INIT_OUTPUT' >/dev/null; }
 # The admin endpoint counts once `sidecar run` starts it, i.e. once code outside the admin package
@@ -556,7 +562,7 @@ check_k8s_pod() {
   if [[ -n $ok ]]; then
     pass "$what"
   else
-    fail "$what" "$(dk logs --tail 15 scd-k8s-pod 2>&1)"
+    fail "$what" "$(why_exited scd-k8s-pod)"
   fi
   dk rm -f scd-k8s-pod >/dev/null 2>&1
 }
@@ -577,7 +583,7 @@ check_k8s_split() {
       "$image" --no-iptables >/dev/null &&
       spid=$(dk inspect -f '{{.State.Pid}}' scd-k8s-sidecar) &&
       { ! admin_expected || ready_in "$npid" 30; } && wait_for 10 dropped "$spid" && ok=1
-    [[ -n $ok ]] || why="$(dk logs --tail 15 scd-k8s-sidecar 2>&1)"
+    [[ -n $ok ]] || why="$(why_exited scd-k8s-sidecar)"
   fi
   if [[ -n $ok ]]; then
     pass "$what"
@@ -645,8 +651,7 @@ started_ok() { ! running || rules_present; }
 if wait_for 30 started_ok && running && rules_present; then
   pass "container runs with --network none and NET_ADMIN/NET_RAW; its rules appear"
 else
-  fail "container runs with --network none and NET_ADMIN/NET_RAW; its rules appear" \
-    "$(dk logs --tail 20 "$container" 2>&1)"
+  fail "container runs with --network none and NET_ADMIN/NET_RAW; its rules appear" "$(why_exited "$container")"
 fi
 # The privilege drop comes after the rules and the listeners; give it a moment.
 dropped_or_dead() { ! running || grep -qE "^Uid:\s+$proxy_uid\s" "/proc/$pid/status"; }
