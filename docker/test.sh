@@ -546,19 +546,26 @@ ready_in() { # pid of a process in the pod's network namespace, seconds
   return 1
 }
 
+listening_in() { # pid: both proxy listeners are bound in that process's network namespace
+  local l
+  l=$(nsenter -t "$1" -n 2>/dev/null ss -Htln)
+  [[ $l == *127.0.0.1:4140* && $l == *:4143* ]]
+}
+
 dropped() { # pid: uid/gid 2102 and no effective capability
   grep -qE "^Uid:\s+$proxy_uid\s+$proxy_uid\s+$proxy_uid\s+$proxy_uid$" "/proc/$1/status" 2>/dev/null &&
     grep -qE '^CapEff:\s+0+$' "/proc/$1/status"
 }
 
 check_k8s_pod() {
-  local what="pod.yaml's sidecar (root; only NET_ADMIN NET_RAW SETUID SETGID; read-only root) gets ready as uid 2102"
+  local what="pod.yaml's sidecar (root; only NET_ADMIN NET_RAW SETUID SETGID; read-only root) listens as uid 2102"
   local kpid ok=""
   dk run -d --name scd-k8s-pod --network none "${k8s_hardening[@]}" -u 0 \
     --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SETUID --cap-add SETGID \
     -e XTABLES_LOCKFILE=/tmp/xtables.lock "$image" >/dev/null &&
     kpid=$(dk inspect -f '{{.State.Pid}}' scd-k8s-pod) &&
-    { ! admin_expected || ready_in "$kpid" 30; } && wait_for 10 dropped "$kpid" && ok=1
+    { ! admin_expected || ready_in "$kpid" 30; } && wait_for 20 listening_in "$kpid" &&
+    wait_for 10 dropped "$kpid" && ok=1
   if [[ -n $ok ]]; then
     pass "$what"
   else
@@ -568,7 +575,7 @@ check_k8s_pod() {
 }
 
 check_k8s_split() {
-  local what="pod-split.yaml: init \`sidecar iptables install\` (NET_ADMIN NET_RAW only), then \`sidecar run --no-iptables\` as 2102 with no capability gets ready"
+  local what="pod-split.yaml: init \`sidecar iptables install\` (NET_ADMIN NET_RAW only), then \`sidecar run --no-iptables\` as 2102 with no capability listens"
   local npid spid ok="" why=""
   # The Pod's network namespace, held by a container that only sleeps (Kubernetes' pause).
   dk run -d --name scd-k8s-netns --network none --entrypoint sleep "$image" 600 >/dev/null &&
@@ -582,7 +589,8 @@ check_k8s_split() {
     dk run -d --name scd-k8s-sidecar --network container:scd-k8s-netns "${k8s_hardening[@]}" -u 2102:2102 \
       "$image" --no-iptables >/dev/null &&
       spid=$(dk inspect -f '{{.State.Pid}}' scd-k8s-sidecar) &&
-      { ! admin_expected || ready_in "$npid" 30; } && wait_for 10 dropped "$spid" && ok=1
+      { ! admin_expected || ready_in "$npid" 30; } && wait_for 20 listening_in "$npid" &&
+      wait_for 10 dropped "$spid" && sleep 1 && dropped "$spid" && ok=1
     [[ -n $ok ]] || why="$(why_exited scd-k8s-sidecar)"
   fi
   if [[ -n $ok ]]; then
