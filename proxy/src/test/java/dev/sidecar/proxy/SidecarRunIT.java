@@ -110,6 +110,14 @@ class SidecarRunIT {
         Traffic.Result serverFinFirst = traffic.connect(podNs, APP_UID, SERVER, 8080, 8 * MIB, 303, 0, 304, 0);
         assertThat(serverFinFirst.get("received")).as(serverFinFirst.line()).isEqualTo("0");
         assertThat(server.connection(304)).contains("sha=" + TrafficMain.expectedSha(303, 8 * MIB));
+        // The server answers 1 MiB and closes its side first; the client goes on sending for half
+        // a second, so the proxy must wait for socket space on a half-closed channel (this cut
+        // the stream before RelayEpollWorkaround).
+        for (long seed = 305; seed < 311; seed += 2) {
+            Traffic.Result slowTail = traffic.connect(podNs, APP_UID, SERVER, 8080, 12 * MIB, seed, 1 * MIB, seed + 1, 24);
+            assertThat(slowTail.get("sentsha")).as(slowTail.line()).isEqualTo(TrafficMain.expectedSha(seed, 12 * MIB));
+            assertThat(server.connection(seed + 1)).contains("received=" + 12 * MIB, "sha=" + TrafficMain.expectedSha(seed, 12 * MIB));
+        }
     }
 
     @Test
