@@ -1,10 +1,12 @@
 package dev.sidecar.proxy;
 
-/** Entry point of the {@code sidecar} command. */
+import dev.sidecar.proxy.cli.SidecarCommand;
+
+/** Entry point of the {@code sidecar} command: parse, run, exit with the command's code. */
 public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        System.out.println("sidecar: not yet");
+        System.exit(SidecarCommand.commandLine().execute(args));
     }
 }

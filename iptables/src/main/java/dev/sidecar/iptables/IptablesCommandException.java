@@ -1,0 +1,38 @@
+package dev.sidecar.iptables;
+
+/**
+ * An iptables binary ran and failed for a reason that is not the environment's fault, for example
+ * a rule the kernel rejected. Because every change is one {@code iptables-restore} transaction, the
+ * table of that family is unchanged when this is thrown.
+ */
+public final class IptablesCommandException extends RuntimeException {
+    private final String command;
+    private final int exitCode;
+    private final String output;
+
+    public IptablesCommandException(String command, int exitCode, String output) {
+        super(command + " exited " + exitCode + ": " + firstLine(output));
+        this.command = command;
+        this.exitCode = exitCode;
+        this.output = output;
+    }
+
+    public String command() {
+        return command;
+    }
+
+    public int exitCode() {
+        return exitCode;
+    }
+
+    /** Everything the command printed, for the debug log. */
+    public String output() {
+        return output;
+    }
+
+    private static String firstLine(String text) {
+        String trimmed = text.strip();
+        int nl = trimmed.indexOf('\n');
+        return nl < 0 ? trimmed : trimmed.substring(0, nl);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.sidecar.iptables;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Installs, removes and checks the redirect: for each family, read the nat table (save), compute
+ * the change from the plan, apply it as one {@code iptables-restore --noflush} transaction.
+ *
+ * <p>Idempotent and crash-safe by construction: our chains are rewritten whole and jumps are
+ * reconciled against what the save showed, so any earlier state (nothing, half a run, an older
+ * config, duplicates) converges to exactly the plan. A failed transaction leaves that family's
+ * table as it was. The IPv4 and IPv6 tables are separate kernel objects, so each family is its own
+ * transaction: if IPv6 fails after IPv4 was applied, a re-run finishes the job.
+ */
+public final class RedirectInstaller {
+    private static final Logger log = LoggerFactory.getLogger(RedirectInstaller.class);
+
+    private final IptablesBackend backend;
+
+    public RedirectInstaller(IptablesBackend backend) {
+        this.backend = backend;
+    }
+
+    /**
+     * An installer on the real binaries. {@link Backend#AUTO} detects the variant now (reading
+     * both; writing nothing) for IPv4 and IPv6 tables, and logs the choice and the reason.
+     */
+    public static RedirectInstaller create(Backend backend) {
+        List<IpFamily> families = RedirectConfig.kernelHasIpv6() ? List.of(IpFamily.IPV4, IpFamily.IPV6) : List.of(IpFamily.IPV4);
+        BackendDetector.Detection d = new BackendDetector(ProcessIptablesBackend::new).resolve(backend, families);
+        return new RedirectInstaller(new ProcessIptablesBackend(d.variant()));
+    }
+
+    /** The variant this installer drives. */
+    public Variant variant() {
+        return backend.variant();
+    }
+
+    /** Makes each family's nat table hold exactly the plan for {@code config}. */
+    public void install(RedirectConfig config) {
+        RedirectPlan plan = RedirectPlan.of(config);
+        for (IpFamily family : plan.families()) {
+            NatState before = read(family);
+            String text = RuleRenderer.install(plan.rules(family), before);
+            log.info("{}: installing redirect ({} rules) with iptables-{}", family.label(), plan.rules(family).size(), backend.variant());
+            backend.restore(family, text);
+        }
+    }
+
+    /**
+     * Deletes our jumps and chains from each family of {@code config}; other rules stay. Succeeds
+     * when there is nothing to remove. Returns whether anything was removed.
+     */
+    public boolean remove(RedirectConfig config) {
+        boolean removed = false;
+        for (IpFamily family : config.families()) {
+            Optional<String> text = RuleRenderer.remove(read(family));
+            if (text.isEmpty()) {
+                log.info("{}: nothing to remove", family.label());
+                continue;
+            }
+            log.info("{}: removing redirect with iptables-{}", family.label(), backend.variant());
+            backend.restore(family, text.get());
+            removed = true;
+        }
+        return removed;
+    }
+
+    /** Compares each family's nat table with the plan; changes nothing. */
+    public CheckResult check(RedirectConfig config) {
+        RedirectPlan plan = RedirectPlan.of(config);
+        Map<IpFamily, Drift> drifts = new LinkedHashMap<>();
+        for (IpFamily family : plan.families()) {
+            drifts.put(family, Drift.between(plan, family, read(family)));
+        }
+        return new CheckResult(drifts);
+    }
+
+    private NatState read(IpFamily family) {
+        String saved = backend.save(family);
+        log.debug("{}: nat table before:\n{}", family.label(), saved.stripTrailing());
+        return SaveParser.parse(saved);
+    }
+
+    /** The outcome of {@link #check}: one {@link Drift} per family. */
+    public record CheckResult(Map<IpFamily, Drift> drifts) {
+        public CheckResult {
+            drifts = Map.copyOf(drifts);
+        }
+
+        public boolean isClean() {
+            return drifts.values().stream().allMatch(Drift::isClean);
+        }
+
+        /** One block per family, IPv4 first. */
+        public String describe() {
+            List<String> parts = new ArrayList<>();
+            for (IpFamily f : IpFamily.values()) {
+                if (drifts.containsKey(f)) {
+                    parts.add(drifts.get(f).describe());
+                }
+            }
+            return String.join("\n", parts);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.sidecar.testkit;
+
+import dev.sidecar.iptables.IpFamily;
+import dev.sidecar.iptables.IptablesBackend;
+import dev.sidecar.iptables.Variant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * An {@link IptablesBackend} that starts nothing: {@code save} returns a scripted dump per family
+ * and every call is recorded in order ({@code "save v4"}, {@code "restore v4"}, with restore texts
+ * kept separately). A family can be made to fail, to test error paths.
+ */
+public final class RecordingIptablesBackend implements IptablesBackend {
+    private final Variant variant;
+    private final Map<IpFamily, String> dumps = new EnumMap<>(IpFamily.class);
+    private final Map<IpFamily, Supplier<RuntimeException>> failures = new EnumMap<>(IpFamily.class);
+    private final List<String> calls = new ArrayList<>();
+    private final List<String> restores = new ArrayList<>();
+
+    public RecordingIptablesBackend() {
+        this(Variant.NFT);
+    }
+
+    public RecordingIptablesBackend(Variant variant) {
+        this.variant = variant;
+    }
+
+    /** What {@code save} and {@code saveAll} return for {@code family} from now on. */
+    public RecordingIptablesBackend withDump(IpFamily family, String dump) {
+        dumps.put(family, dump);
+        return this;
+    }
+
+    /** Makes every call for {@code family} throw. */
+    public RecordingIptablesBackend failing(IpFamily family, Supplier<RuntimeException> failure) {
+        failures.put(family, failure);
+        return this;
+    }
+
+    /** Every call in order, e.g. {@code ["save v4", "restore v4"]}. */
+    public List<String> calls() {
+        return List.copyOf(calls);
+    }
+
+    /** The restore texts, in order. */
+    public List<String> restores() {
+        return List.copyOf(restores);
+    }
+
+    @Override
+    public Variant variant() {
+        return variant;
+    }
+
+    @Override
+    public String save(IpFamily family) {
+        calls.add("save " + family.shortName());
+        failIfAsked(family);
+        return dumps.getOrDefault(family, "");
+    }
+
+    @Override
+    public String saveAll(IpFamily family) {
+        calls.add("saveAll " + family.shortName());
+        failIfAsked(family);
+        return dumps.getOrDefault(family, "");
+    }
+
+    @Override
+    public void restore(IpFamily family, String restoreText) {
+        calls.add("restore " + family.shortName());
+        failIfAsked(family);
+        restores.add(restoreText);
+    }
+
+    private void failIfAsked(IpFamily family) {
+        Supplier<RuntimeException> f = failures.get(family);
+        if (f != null) {
+            throw f.get();
+        }
+    }
+}

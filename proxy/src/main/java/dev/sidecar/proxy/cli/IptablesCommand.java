@@ -1,0 +1,111 @@
+package dev.sidecar.proxy.cli;
+
+import dev.sidecar.iptables.IpFamily;
+import dev.sidecar.iptables.PlanJson;
+import dev.sidecar.iptables.RedirectConfig;
+import dev.sidecar.iptables.RedirectInstaller;
+import dev.sidecar.iptables.RedirectPlan;
+import dev.sidecar.iptables.RuleRenderer;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code sidecar iptables}: install, remove, show or check the redirect rules of this network namespace. */
+@Command(name = "iptables", mixinStandardHelpOptions = true,
+        description = "Manage the NAT redirect (chains PROXY_INIT_REDIRECT and PROXY_INIT_OUTPUT) of this network namespace.",
+        subcommands = {IptablesCommand.Install.class, IptablesCommand.Remove.class, IptablesCommand.Show.class, IptablesCommand.Check.class})
+public final class IptablesCommand {
+    @ParentCommand
+    SidecarCommand sidecar;
+
+    /** Installs the rules: one iptables-restore transaction per family; safe to repeat. */
+    @Command(name = "install", mixinStandardHelpOptions = true,
+            description = "Install the redirect rules (idempotent; one iptables-restore --noflush per family).")
+    static final class Install implements Callable<Integer> {
+        @ParentCommand IptablesCommand parent;
+        @Mixin RedirectOptions options;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            RedirectConfig config = options.toConfig();
+            RedirectInstaller installer = parent.sidecar.installer(config.backend());
+            installer.install(config);
+            spec.commandLine().getOut().println("installed redirect for " + families(config) + " with iptables-" + installer.variant());
+            return Failures.OK;
+        }
+    }
+
+    /** Removes our jumps and chains; succeeds when there is nothing to remove. */
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Remove the redirect rules (only ours; succeeds when none are installed).")
+    static final class Remove implements Callable<Integer> {
+        @ParentCommand IptablesCommand parent;
+        @Mixin RedirectOptions options;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            RedirectConfig config = options.toConfig();
+            RedirectInstaller installer = parent.sidecar.installer(config.backend());
+            boolean removed = installer.remove(config);
+            spec.commandLine().getOut().println((removed ? "removed redirect for " : "nothing to remove for ") + families(config));
+            return Failures.OK;
+        }
+    }
+
+    /** Dry run: prints what install applies, as restore input or as a JSON plan. Needs no privileges. */
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Print the rules install would apply, as iptables-restore input (text) or as a plan (json). Changes nothing.")
+    static final class Show implements Callable<Integer> {
+        @Mixin RedirectOptions options;
+        @Spec CommandSpec spec;
+
+        @Option(names = "--output", paramLabel = "text|json", defaultValue = "text",
+                description = "Output format: text (iptables-restore input per family) or json. Default: ${DEFAULT-VALUE}.")
+        Format output;
+
+        enum Format { text, json }
+
+        @Override
+        public Integer call() {
+            RedirectPlan plan = RedirectPlan.of(options.toConfig());
+            var out = spec.commandLine().getOut();
+            if (output == Format.json) {
+                out.print(PlanJson.render(plan));
+            } else {
+                for (IpFamily family : plan.families()) {
+                    out.println("# " + family.label() + ": " + family.binaryPrefix() + "-restore --noflush");
+                    out.print(RuleRenderer.install(plan, family));
+                }
+            }
+            out.flush();
+            return Failures.OK;
+        }
+    }
+
+    /** Compares the installed rules with the plan: exit 0 when equal, 1 with a diff when not. */
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Compare the installed rules with the plan; exit 0 when they match, 1 with a diff when they drift.")
+    static final class Check implements Callable<Integer> {
+        @ParentCommand IptablesCommand parent;
+        @Mixin RedirectOptions options;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            RedirectConfig config = options.toConfig();
+            RedirectInstaller.CheckResult result = parent.sidecar.installer(config.backend()).check(config);
+            spec.commandLine().getOut().println(result.describe());
+            return result.isClean() ? Failures.OK : Failures.DRIFT;
+        }
+    }
+
+    private static String families(RedirectConfig config) {
+        return String.join(" and ", config.families().stream().map(IpFamily::label).toList());
+    }
+}
