@@ -26,8 +26,8 @@ public final class BackendDetector {
     /** Resolves a requested backend; only {@link Backend#AUTO} looks at the system. */
     public Detection resolve(Backend requested, List<IpFamily> families) {
         Detection d = switch (requested) {
-            case NFT -> new Detection(Variant.NFT, "requested with --backend nft");
-            case LEGACY -> new Detection(Variant.LEGACY, "requested with --backend legacy");
+            case NFT -> new Detection(Variant.NFT, "requested explicitly");
+            case LEGACY -> new Detection(Variant.LEGACY, "requested explicitly");
             case AUTO -> detect(families);
         };
         log.info("iptables backend: {} ({})", d.variant(), d.reason());

@@ -11,7 +11,7 @@ public final class IptablesCommandException extends RuntimeException {
     private final String output;
 
     public IptablesCommandException(String command, int exitCode, String output) {
-        super(command + " exited " + exitCode + ": " + firstLine(output));
+        super(command + " exited " + exitCode + ": " + firstLine(output) + errorLine(output));
         this.command = command;
         this.exitCode = exitCode;
         this.output = output;
@@ -28,6 +28,12 @@ public final class IptablesCommandException extends RuntimeException {
     /** Everything the command printed, for the debug log. */
     public String output() {
         return output;
+    }
+
+    // iptables-restore names the failing line of its input, which is logged right before the run.
+    private static String errorLine(String text) {
+        var m = java.util.regex.Pattern.compile("Error occurred at line: (\\d+)").matcher(text);
+        return m.find() ? " (restore input line " + m.group(1) + ", logged above)" : "";
     }
 
     private static String firstLine(String text) {

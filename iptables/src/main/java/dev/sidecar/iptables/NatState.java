@@ -50,19 +50,26 @@ public final class NatState {
         return chains.getOrDefault(chain, List.of());
     }
 
-    /** Every rule, in any chain except {@code target} itself, whose target is {@code -j target}. */
+    /**
+     * Every rule, in any chain except {@code target} itself, that jumps ({@code -j}) or goes
+     * ({@code -g}) to {@code target}: the references that keep a chain from being deleted.
+     */
     public List<SavedRule> jumpsTo(String target) {
         List<SavedRule> out = new ArrayList<>();
         chains.forEach((chain, specs) -> {
             if (!chain.equals(target)) {
                 for (String spec : specs) {
-                    if (spec.equals("-j " + target) || spec.endsWith(" -j " + target) || spec.contains(" -j " + target + " ")) {
+                    if (references(spec, "-j " + target) || references(spec, "-g " + target)) {
                         out.add(new SavedRule(chain, spec));
                     }
                 }
             }
         });
         return out;
+    }
+
+    private static boolean references(String spec, String jump) {
+        return spec.equals(jump) || spec.endsWith(" " + jump) || spec.contains(" " + jump + " ") || spec.startsWith(jump + " ");
     }
 
     /** Whether any of our chains or any jump to them exists. */

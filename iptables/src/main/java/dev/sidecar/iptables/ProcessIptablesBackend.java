@@ -96,7 +96,7 @@ public final class ProcessIptablesBackend implements IptablesBackend {
         String errText = err.join();
         if (p.exitValue() != 0) {
             log.debug("{} exited {}: {}", shown, p.exitValue(), errText.strip());
-            throw classify(family, shown, p.exitValue(), errText + out);
+            throw classify(variant, family, shown, p.exitValue(), errText + out);
         }
         if (!errText.isBlank()) {
             log.debug("{} said: {}", shown, errText.strip());
@@ -104,7 +104,8 @@ public final class ProcessIptablesBackend implements IptablesBackend {
         return out;
     }
 
-    private RuntimeException classify(IpFamily family, String command, int exit, String output) {
+    /** Turns a failed run into the exception a user can act on; package-private for tests. */
+    static RuntimeException classify(Variant variant, IpFamily family, String command, int exit, String output) {
         String binary = command.split(" ")[0];
         if (output.contains("exec of") && output.contains("No such file or directory")) {
             // The binary was started through a prefix (ip netns exec), which reports it missing this way.
@@ -116,6 +117,7 @@ public final class ProcessIptablesBackend implements IptablesBackend {
                     + " in this network namespace (run as root, or grant CAP_NET_ADMIN)");
         }
         if (output.contains("Table does not exist") || output.contains("can't initialize")
+                || output.contains("unable to initialize table")
                 || output.contains("does not exist (do you need to insmod?)")) {
             String module = variant == Variant.LEGACY ? (family == IpFamily.IPV4 ? "iptable_nat" : "ip6table_nat") : "nft_chain_nat";
             return new IptablesEnvironmentException("the kernel has no " + family.label() + " nat table for " + binary

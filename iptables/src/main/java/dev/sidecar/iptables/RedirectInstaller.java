@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * reconciled against what the save showed, so any earlier state (nothing, half a run, an older
  * config, duplicates) converges to exactly the plan. A failed transaction leaves that family's
  * table as it was. The IPv4 and IPv6 tables are separate kernel objects, so each family is its own
- * transaction: if IPv6 fails after IPv4 was applied, a re-run finishes the job.
+ * transaction; all families are read and rendered before the first is changed, and if the IPv6
+ * transaction is rejected after IPv4 was applied, a re-run finishes the job.
  */
 public final class RedirectInstaller {
     private static final Logger log = LoggerFactory.getLogger(RedirectInstaller.class);
@@ -42,15 +43,20 @@ public final class RedirectInstaller {
         return backend.variant();
     }
 
-    /** Makes each family's nat table hold exactly the plan for {@code config}. */
+    /**
+     * Makes each family's nat table hold exactly the plan for {@code config}. Every family is read
+     * and rendered before any is changed, so a family that cannot even be read changes nothing.
+     */
     public void install(RedirectConfig config) {
         RedirectPlan plan = RedirectPlan.of(config);
+        Map<IpFamily, String> texts = new LinkedHashMap<>();
         for (IpFamily family : plan.families()) {
-            NatState before = read(family);
-            String text = RuleRenderer.install(plan.rules(family), before);
+            texts.put(family, RuleRenderer.install(plan.rules(family), read(family)));
+        }
+        texts.forEach((family, text) -> {
             log.info("{}: installing redirect ({} rules) with iptables-{}", family.label(), plan.rules(family).size(), backend.variant());
             backend.restore(family, text);
-        }
+        });
     }
 
     /**
@@ -58,15 +64,18 @@ public final class RedirectInstaller {
      * when there is nothing to remove. Returns whether anything was removed.
      */
     public boolean remove(RedirectConfig config) {
-        boolean removed = false;
+        Map<IpFamily, Optional<String>> texts = new LinkedHashMap<>();
         for (IpFamily family : config.families()) {
-            Optional<String> text = RuleRenderer.remove(read(family));
-            if (text.isEmpty()) {
-                log.info("{}: nothing to remove", family.label());
+            texts.put(family, RuleRenderer.remove(read(family)));
+        }
+        boolean removed = false;
+        for (Map.Entry<IpFamily, Optional<String>> e : texts.entrySet()) {
+            if (e.getValue().isEmpty()) {
+                log.info("{}: nothing to remove", e.getKey().label());
                 continue;
             }
-            log.info("{}: removing redirect with iptables-{}", family.label(), backend.variant());
-            backend.restore(family, text.get());
+            log.info("{}: removing redirect with iptables-{}", e.getKey().label(), backend.variant());
+            backend.restore(e.getKey(), e.getValue().get());
             removed = true;
         }
         return removed;

@@ -12,9 +12,9 @@ class RedirectInstallerTest {
     private final RedirectConfig both = RedirectConfig.builder().ipv6(true).build();
 
     @Test
-    void installReadsThenRestoresOncePerFamily() {
+    void installReadsEveryFamilyThenRestoresOncePerFamily() {
         installer.install(both);
-        assertThat(backend.calls()).containsExactly("save v4", "restore v4", "save v6", "restore v6");
+        assertThat(backend.calls()).containsExactly("save v4", "save v6", "restore v4", "restore v6");
         assertThat(backend.restores()).allSatisfy(t -> assertThat(t).startsWith("*nat\n").endsWith("COMMIT\n"));
     }
 
@@ -46,6 +46,13 @@ class RedirectInstallerTest {
     }
 
     @Test
+    void aFamilyThatCannotBeReadChangesNothing() {
+        backend.failing(IpFamily.IPV6, () -> new IptablesEnvironmentException("ip6tables-nft-save not found on PATH"));
+        assertThatThrownBy(() -> installer.install(both)).isInstanceOf(IptablesEnvironmentException.class);
+        assertThat(backend.calls()).containsExactly("save v4", "save v6");
+    }
+
+    @Test
     void checkReportsDriftPerFamilyAndChangesNothing() {
         backend.withDump(IpFamily.IPV4, SaveDumps.INSTALLED_DEFAULT);
         RedirectInstaller.CheckResult r = installer.check(both);
@@ -57,10 +64,11 @@ class RedirectInstallerTest {
     }
 
     @Test
-    void aFailingFamilyStopsTheInstallWithItsError() {
-        backend.failing(IpFamily.IPV6, () -> new IptablesCommandException("ip6tables-nft-restore -w --noflush", 1, "boom"));
+    void aRejectedFamilyStopsTheInstallWithItsError() {
+        backend.rejectingRestore(IpFamily.IPV4, () -> new IptablesCommandException("iptables-nft-restore -w --noflush", 1, "boom"));
         assertThatThrownBy(() -> installer.install(both)).isInstanceOf(IptablesCommandException.class)
-                .hasMessage("ip6tables-nft-restore -w --noflush exited 1: boom");
-        assertThat(backend.calls()).containsExactly("save v4", "restore v4", "save v6");
+                .hasMessage("iptables-nft-restore -w --noflush exited 1: boom");
+        assertThat(backend.calls()).containsExactly("save v4", "save v6", "restore v4");
+        assertThat(backend.restores()).isEmpty();
     }
 }

@@ -51,6 +51,12 @@ class SaveParserTest {
     }
 
     @Test
+    void aGotoFromAForeignChainIsAReferenceToo() {
+        NatState s = SaveParser.parse("*nat\n:OUTPUT ACCEPT [0:0]\n:MINE - [0:0]\n-A MINE -p tcp -g PROXY_INIT_OUTPUT\nCOMMIT\n");
+        assertThat(s.jumpsTo(Chains.PROXY_OUTPUT)).containsExactly(new NatState.SavedRule("MINE", "-p tcp -g PROXY_INIT_OUTPUT"));
+    }
+
+    @Test
     void garbageInsideNatIsReported() {
         assertThatThrownBy(() -> SaveParser.parse("*nat\n-Z what\nCOMMIT\n")).hasMessageContaining("-Z what");
     }

@@ -18,6 +18,7 @@ public final class RecordingIptablesBackend implements IptablesBackend {
     private final Variant variant;
     private final Map<IpFamily, String> dumps = new EnumMap<>(IpFamily.class);
     private final Map<IpFamily, Supplier<RuntimeException>> failures = new EnumMap<>(IpFamily.class);
+    private final Map<IpFamily, Supplier<RuntimeException>> restoreFailures = new EnumMap<>(IpFamily.class);
     private final List<String> calls = new ArrayList<>();
     private final List<String> restores = new ArrayList<>();
 
@@ -38,6 +39,12 @@ public final class RecordingIptablesBackend implements IptablesBackend {
     /** Makes every call for {@code family} throw. */
     public RecordingIptablesBackend failing(IpFamily family, Supplier<RuntimeException> failure) {
         failures.put(family, failure);
+        return this;
+    }
+
+    /** Makes only {@code restore} for {@code family} throw, as when iptables rejects the transaction. */
+    public RecordingIptablesBackend rejectingRestore(IpFamily family, Supplier<RuntimeException> failure) {
+        restoreFailures.put(family, failure);
         return this;
     }
 
@@ -74,6 +81,10 @@ public final class RecordingIptablesBackend implements IptablesBackend {
     public void restore(IpFamily family, String restoreText) {
         calls.add("restore " + family.shortName());
         failIfAsked(family);
+        Supplier<RuntimeException> rejected = restoreFailures.get(family);
+        if (rejected != null) {
+            throw rejected.get();
+        }
         restores.add(restoreText);
     }
 

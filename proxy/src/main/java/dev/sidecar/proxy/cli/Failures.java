@@ -59,11 +59,27 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("sidecar: " + ex.getMessage());
+        err.println("sidecar: " + ex.getMessage() + fromEnvironment(ex, args));
         CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return USAGE;
+    }
+
+    /**
+     * When a bad value came from an option's environment variable rather than the command line,
+     * says so; otherwise the user hunts for a flag they never typed. Our options are named
+     * {@code --x-y} with variable {@code SIDECAR_X_Y}, as their descriptions state.
+     */
+    private static String fromEnvironment(ParameterException ex, String[] args) {
+        if (!(ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option)) {
+            return "";
+        }
+        String name = option.longestName();
+        String env = "SIDECAR_" + name.replaceFirst("^-+", "").toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        boolean typed = java.util.Arrays.stream(args).anyMatch(a -> a.equals(name) || a.startsWith(name + "="));
+        boolean hasEnv = String.join(" ", option.description()).contains(env);
+        return !typed && hasEnv ? " (from environment variable " + env + ")" : "";
     }
 
     @Override

@@ -33,32 +33,32 @@ public final class RedirectOptions {
 
     @Option(names = "--proxy-gid", paramLabel = "GID", converter = Converters.Id.class,
             defaultValue = "${env:SIDECAR_PROXY_GID}",
-            description = "Also skip outbound traffic of this gid (env SIDECAR_PROXY_GID). Default: none.")
+            description = "Also never redirect outbound traffic of this gid; the rule goes right after the uid rule (env SIDECAR_PROXY_GID). Default: none.")
     Integer proxyGid;
 
-    @Option(names = "--skip-inbound-ports", paramLabel = "PORTS", split = ",", converter = Converters.Ports.class,
+    @Option(names = "--skip-inbound-ports", paramLabel = "PORT", split = ",", converter = Converters.Ports.class,
             defaultValue = "${env:SIDECAR_SKIP_INBOUND_PORTS}",
-            description = "Inbound destination ports that bypass the proxy, e.g. 22,9000-9010 (env SIDECAR_SKIP_INBOUND_PORTS). Default: none.")
+            description = "Inbound destination ports and ranges that bypass the proxy, e.g. 22,9000-9010 (env SIDECAR_SKIP_INBOUND_PORTS). Default: none.")
     List<PortRange> skipInboundPorts = new ArrayList<>();
 
-    @Option(names = "--skip-outbound-ports", paramLabel = "PORTS", split = ",", converter = Converters.Ports.class,
+    @Option(names = "--skip-outbound-ports", paramLabel = "PORT", split = ",", converter = Converters.Ports.class,
             defaultValue = "${env:SIDECAR_SKIP_OUTBOUND_PORTS}",
-            description = "Outbound destination ports that bypass the proxy, e.g. 25,443 (env SIDECAR_SKIP_OUTBOUND_PORTS). Default: none.")
+            description = "Outbound destination ports and ranges that bypass the proxy, e.g. 25,443 (env SIDECAR_SKIP_OUTBOUND_PORTS). Default: none.")
     List<PortRange> skipOutboundPorts = new ArrayList<>();
 
-    @Option(names = "--redirect-inbound-ports", paramLabel = "PORTS", split = ",", converter = Converters.Ports.class,
+    @Option(names = "--redirect-inbound-ports", paramLabel = "PORT", split = ",", converter = Converters.Ports.class,
             defaultValue = "${env:SIDECAR_REDIRECT_INBOUND_PORTS}",
             description = "Redirect only these inbound ports, one rule each (env SIDECAR_REDIRECT_INBOUND_PORTS). Default: all.")
     List<PortRange> redirectInboundPorts = new ArrayList<>();
 
-    @Option(names = "--skip-inbound-subnets", paramLabel = "CIDRS", split = ",", converter = Converters.Subnet.class,
+    @Option(names = "--skip-inbound-subnets", paramLabel = "CIDR", split = ",", converter = Converters.Subnet.class,
             defaultValue = "${env:SIDECAR_SKIP_INBOUND_SUBNETS}",
             description = "Source subnets whose inbound traffic bypasses the proxy; IPv4 and IPv6 may be mixed (env SIDECAR_SKIP_INBOUND_SUBNETS). Default: none.")
     List<Cidr> skipInboundSubnets = new ArrayList<>();
 
-    @Option(names = "--skip-outbound-subnets", paramLabel = "CIDRS", split = ",", converter = Converters.Subnet.class,
+    @Option(names = "--skip-outbound-subnets", paramLabel = "CIDR", split = ",", converter = Converters.Subnet.class,
             defaultValue = "${env:SIDECAR_SKIP_OUTBOUND_SUBNETS}",
-            description = "Destination subnets outbound traffic to which bypasses the proxy (env SIDECAR_SKIP_OUTBOUND_SUBNETS). Default: none.")
+            description = "Outbound traffic to these destination subnets bypasses the proxy; IPv4 and IPv6 may be mixed (env SIDECAR_SKIP_OUTBOUND_SUBNETS). Default: none.")
     List<Cidr> skipOutboundSubnets = new ArrayList<>();
 
     @Option(names = "--ipv6", negatable = true, defaultValue = "${env:SIDECAR_IPV6}", fallbackValue = "true",

@@ -1,0 +1,210 @@
+package dev.sidecar.proxy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sidecar.testkit.NetnsLab;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The packaged CLI end to end, as an operator runs it: {@code java -jar sidecar.jar iptables ...}
+ * (and once {@code bin/sidecar}) inside {@code ip netns exec} of a fresh namespace.
+ */
+@Tag("netns")
+@Timeout(180)
+class SidecarCliIT {
+    private static final Path JAR = Path.of("target/sidecar.jar").toAbsolutePath();
+    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    private NetnsLab lab;
+    private String ns;
+
+    @BeforeAll
+    static void needsRootAndTheJar() {
+        assertThat(NetnsLab.available())
+                .as("namespace tests need root; run as root or skip them explicitly with -Dnetns.skip=true").isTrue();
+        assertThat(JAR).as("failsafe runs after package, so the jar exists").exists();
+    }
+
+    @BeforeEach
+    void freshNamespace() {
+        lab = new NetnsLab("ipt");
+        ns = lab.namespace("pod");
+    }
+
+    @AfterEach
+    void deleteNamespace() {
+        lab.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nft", "legacy"})
+    void installCheckDriftAndRemoveThroughTheJar(String backend) {
+        Run install = sidecar("iptables", "install", "--backend", backend, "--skip-outbound-ports", "25,443");
+        assertThat(install.exit).as(install.err).isEqualTo(0);
+        assertThat(install.out).isEqualTo("installed redirect for IPv4 and IPv6 with iptables-" + backend + "\n");
+        assertThat(install.err).as("the operator sees the exact rules")
+                .contains("-A PROXY_INIT_OUTPUT -p tcp -m multiport --dports 25,443 -m comment --comment \"proxy-init/ignore-port\" -j RETURN");
+        assertThat(lab.exec(ns, "iptables-" + backend + "-save", "-t", "nat")).contains(":PROXY_INIT_OUTPUT", ":PROXY_INIT_REDIRECT");
+
+        assertThat(sidecar("iptables", "check", "--backend", backend, "--skip-outbound-ports", "25,443").exit).isEqualTo(0);
+
+        lab.exec(ns, "iptables-" + backend, "-w", "-t", "nat", "-D", "PROXY_INIT_OUTPUT", "-o", "lo",
+                "-m", "comment", "--comment", "proxy-init/ignore-loopback", "-j", "RETURN");
+        Run check = sidecar("iptables", "check", "--backend", backend, "--skip-outbound-ports", "25,443");
+        assertThat(check.exit).isEqualTo(1);
+        assertThat(check.out).contains("IPv4: nat table differs from the plan",
+                "  - -A PROXY_INIT_OUTPUT -o lo -m comment --comment \"proxy-init/ignore-loopback\" -j RETURN",
+                "IPv6: nat table matches the plan");
+
+        Run remove = sidecar("iptables", "remove", "--backend", backend);
+        assertThat(remove.exit).as(remove.err).isEqualTo(0);
+        assertThat(lab.exec(ns, "iptables-" + backend + "-save", "-t", "nat")).doesNotContain("PROXY_INIT");
+        assertThat(sidecar("iptables", "remove", "--backend", backend).out).startsWith("nothing to remove");
+    }
+
+    @Test
+    void environmentVariablesSetDefaults() {
+        Run install = run(List.of("env", "SIDECAR_OUTBOUND_PORT=5000", "SIDECAR_SKIP_INBOUND_PORTS=22,9000-9010",
+                "SIDECAR_IPV6=false", "SIDECAR_BACKEND=legacy", JAVA, "-jar", JAR.toString(), "iptables", "install"));
+        assertThat(install.exit).as(install.err).isEqualTo(0);
+        String v4 = lab.exec(ns, "iptables-legacy-save", "-t", "nat");
+        assertThat(v4).contains("-j REDIRECT --to-ports 5000", "--dports 22,9000:9010");
+        assertThat(lab.exec(ns, "ip6tables-legacy-save", "-t", "nat")).doesNotContain("PROXY_INIT");
+    }
+
+    @Test
+    void aFlagBeatsItsEnvironmentVariable() {
+        Run show = run(List.of("env", "SIDECAR_IPV6=false", "SIDECAR_INBOUND_PORT=5000", JAVA, "-jar", JAR.toString(),
+                "iptables", "show", "--output", "json", "--ipv6", "--inbound-port", "6000"));
+        assertThat(show.exit).as(show.err).isEqualTo(0);
+        assertThat(show.out).contains("\"ipv6\": true", "\"inboundPort\": 6000");
+    }
+
+    @Test
+    void aBadEnvironmentValueNamesTheVariable() {
+        Run install = run(List.of("env", "SIDECAR_SKIP_OUTBOUND_PORTS=25,70000", JAVA, "-jar", JAR.toString(), "iptables", "install"));
+        assertThat(install.exit).isEqualTo(2);
+        assertThat(install.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--skip-outbound-ports' (PORT): '70000':"
+                + " port out of range (expected 1-65535) (from environment variable SIDECAR_SKIP_OUTBOUND_PORTS)");
+        assertThat(lab.exec(ns, "iptables-nft-save")).isBlank();
+    }
+
+    @Test
+    void autoBackendFollowsRulesAlreadyInLegacy() {
+        lab.exec(ns, "iptables-legacy", "-w", "-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT");
+        Run install = sidecar("iptables", "install");
+        assertThat(install.exit).as(install.err).isEqualTo(0);
+        assertThat(install.err).contains("iptables backend: legacy (legacy already holds 1 rules in this namespace, nft 0)");
+        assertThat(lab.exec(ns, "iptables-legacy-save", "-t", "nat")).contains("PROXY_INIT_OUTPUT");
+        assertThat(lab.exec(ns, "iptables-nft-save")).doesNotContain("PROXY_INIT");
+    }
+
+    @Test
+    void badValueIsExitTwoAndChangesNothing() {
+        Run install = sidecar("iptables", "install", "--skip-outbound-subnets", "10.0.0.0/33");
+        assertThat(install.exit).isEqualTo(2);
+        assertThat(install.firstErrLine()).isEqualTo(
+                "sidecar: Invalid value for option '--skip-outbound-subnets' (CIDR): '10.0.0.0/33': bad prefix length (expected 0-32)");
+        assertThat(lab.exec(ns, "iptables-nft-save")).isBlank();
+        assertThat(lab.exec(ns, "iptables-legacy-save")).isBlank();
+    }
+
+    @Test
+    void notRootIsExitThreeWithWhatToDo() throws IOException {
+        // uid 65534 must be able to read the jar wherever this checkout lives.
+        Path dir = Files.createTempDirectory("sidecar-cli-it");
+        try {
+            Path jar = dir.resolve("sidecar.jar");
+            Files.copy(JAR, jar);
+            dir.toFile().setExecutable(true, false);
+            dir.toFile().setReadable(true, false);
+            jar.toFile().setReadable(true, false);
+            Run install = run(List.of("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                    JAVA, "-jar", jar.toString(), "iptables", "install"));
+            assertThat(install.exit).isEqualTo(3);
+            assertThat(install.lastErrLine()).matches(
+                    "sidecar: ip6?tables-(nft|legacy)-save: permission denied; iptables needs root or CAP_NET_ADMIN in this network namespace \\(run as root, or grant CAP_NET_ADMIN\\)");
+        } finally {
+            Files.deleteIfExists(dir.resolve("sidecar.jar"));
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void missingBinaryIsExitThreeWithWhatToDo() {
+        Run install = run(List.of("env", "PATH=/nonexistent", JAVA, "-jar", JAR.toString(), "iptables", "install", "--backend", "nft"));
+        assertThat(install.exit).isEqualTo(3);
+        assertThat(install.lastErrLine()).isEqualTo(
+                "sidecar: iptables-nft-save not found on PATH: install the iptables package (Debian: apt-get install iptables) or choose the other backend");
+    }
+
+    @Test
+    void theLauncherRunsTheCliInsideANamespace() {
+        Path launcher = Path.of("../bin/sidecar").toAbsolutePath().normalize();
+        Run install = run(List.of(launcher.toString(), "iptables", "install", "--backend", "nft", "--no-ipv6"));
+        assertThat(install.exit).as(install.err).isEqualTo(0);
+        Run check = run(List.of(launcher.toString(), "iptables", "check", "--backend", "nft", "--no-ipv6"));
+        assertThat(check.exit).as(check.err).isEqualTo(0);
+        assertThat(check.out).isEqualTo("IPv4: nat table matches the plan\n");
+    }
+
+    private Run sidecar(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(JAVA, "-jar", JAR.toString()));
+        cmd.addAll(Arrays.asList(args));
+        return run(cmd);
+    }
+
+    private Run run(List<String> command) {
+        try {
+            Process p = new ProcessBuilder(NetnsLab.inNs(ns, command.toArray(String[]::new))).start();
+            p.getOutputStream().close();
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            String out = read(p.getInputStream());
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("timed out: " + command);
+            }
+            return new Run(p.exitValue(), out, err.join());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String read(java.io.InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private record Run(int exit, String out, String err) {
+        String firstErrLine() {
+            return err.lines().findFirst().orElse("");
+        }
+
+        String lastErrLine() {
+            List<String> lines = err.lines().toList();
+            return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        }
+    }
+}
