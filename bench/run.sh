@@ -17,7 +17,7 @@
 #
 # Knobs (environment): BENCH_MODES=direct,sidecar,haproxy  BENCH_ROUNDS=3  BENCH_BULK_SECONDS=5
 #   BENCH_RATE_SECONDS=4  BENCH_PING_COUNT=20000  BENCH_HOLD_CONNS=1000  BENCH_START_TRIALS=5
-#   BENCH_RULE_TRIALS=5  BENCH_MAX_SECONDS=1200  SIDECAR=bin/sidecar  BENCH_NO_REPORT=1
+#   BENCH_RULE_TRIALS=5  BENCH_MAX_SECONDS=1200  SIDECAR=bin/sidecar  BENCH_SIDECAR_ARGS=  BENCH_NO_REPORT=1
 set -euo pipefail
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -43,6 +43,7 @@ HOLD_CONNS=${BENCH_HOLD_CONNS:-1000}
 START_TRIALS=${BENCH_START_TRIALS:-5}
 RULE_TRIALS=${BENCH_RULE_TRIALS:-5}
 SIDECAR=${SIDECAR:-$root/bin/sidecar}
+read -r -a RUN_ARGS <<<"${BENCH_SIDECAR_ARGS:-}" # extra `sidecar run` options, e.g. to compare a tuning
 PROXY_UID=2102
 PIN_CPU=1 # the CPU that client, proxy and server share for the round-trip latency scenario
 
@@ -164,6 +165,7 @@ fi
   echo "sidecar=$(head -1 "$out/logs/sidecar-version.log" 2>/dev/null)"
   echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet 2>/dev/null || echo '-dirty')"
   echo "sidecar_java_opts=${SIDECAR_JAVA_OPTS:-(launcher default)}"
+  echo "sidecar_run_args=${RUN_ARGS[*]}"
   echo "modes=${MODES[*]}"
   echo "rounds=$ROUNDS"
   echo "bulk_seconds=$BULK_SECONDS"
@@ -313,8 +315,8 @@ start_haproxy() {
 }
 start_sidecar() {
   local ns=${POD[sidecar]}
-  note_cmd "sidecar" ip netns exec "$ns" "$SIDECAR" run
-  start_bg sidecar "$ns" "$SIDECAR" run
+  note_cmd "sidecar" ip netns exec "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
+  start_bg sidecar "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
   PROXY_PID[sidecar]=$BG_PID
   wait_listen "$ns" 4140 30 "$BG_PID" && wait_listen "$ns" 4143 30 "$BG_PID"
 }
@@ -493,7 +495,7 @@ if has_mode sidecar && ((START_TRIALS > 0)); then
     start_bg "start-$k-probe-in" "$NS_CLIENT" "$LOADGEN" probe "198.18.$a.2" 7001 -t 20
     pi=$BG_PID
     t0=$(date +%s%N)
-    start_bg "start-$k-sidecar" "$ns" "$SIDECAR" run
+    start_bg "start-$k-sidecar" "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
     sc=$BG_PID
     reap "$po"
     reap "$pi"
