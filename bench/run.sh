@@ -17,7 +17,8 @@
 #
 # Knobs (environment): BENCH_MODES=direct,sidecar,haproxy  BENCH_ROUNDS=3  BENCH_BULK_SECONDS=5
 #   BENCH_RATE_SECONDS=4  BENCH_PING_COUNT=20000  BENCH_HOLD_CONNS=1000  BENCH_START_TRIALS=5
-#   BENCH_RULE_TRIALS=5  BENCH_MAX_SECONDS=1200  SIDECAR=bin/sidecar  BENCH_SIDECAR_ARGS=  BENCH_NO_REPORT=1
+#   BENCH_RULE_TRIALS=5  BENCH_MAX_SECONDS=1200  SIDECAR=bin/sidecar  BENCH_SIDECAR_ARGS=  BENCH_NO_BUILD=1
+#   BENCH_NO_REPORT=1
 set -euo pipefail
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -116,10 +117,10 @@ start_bg() {
   BG_PID=$!
   PIDS+=("$BG_PID")
 }
-# Stops one process started with bg: SIGTERM, wait up to $2 seconds, then SIGKILL.
+# Stops one process started with start_bg: SIGTERM, wait up to $2 seconds, then SIGKILL.
 stop_pid() {
   local pid=$1 grace=${2:-5}
-  kill -TERM "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || { reap "$pid"; return 0; }
   for _ in $(seq $((grace * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   reap "$pid"
@@ -144,7 +145,13 @@ ECHOD=$tools/echod
 ulimit -n "$(ulimit -Hn)"
 
 if has_mode sidecar || has_mode haproxy || ((RULE_TRIALS > 0)) || ((START_TRIALS > 0)); then
-  # Builds the jar if missing and stages it for uid 2102, so no trial pays for that.
+  # A stale jar would silently measure old code: rebuild it from this checkout first (skip with
+  # BENCH_NO_BUILD=1, or when SIDECAR names another launcher).
+  if [[ -z ${BENCH_NO_BUILD:-} && $SIDECAR == "$root/bin/sidecar" ]]; then
+    log "building proxy/target/sidecar.jar"
+    (cd "$root" && mvn -B -q -pl proxy -am package -DskipTests) >"$out/logs/build.log" 2>&1 || { tail -20 "$out/logs/build.log" >&2; echo "bench/run.sh: the build failed (log: $out/logs/build.log)" >&2; exit 1; }
+  fi
+  # The launcher stages the jar for uid 2102 on its first run as root, so no trial pays for that.
   "$SIDECAR" --version >"$out/logs/sidecar-version.log" 2>&1 || "$SIDECAR" --help >"$out/logs/sidecar-version.log" 2>&1 || { cat "$out/logs/sidecar-version.log" >&2; echo "bench/run.sh: $SIDECAR --version failed" >&2; exit 1; }
 fi
 
@@ -163,7 +170,8 @@ fi
   echo "gcc=$(gcc --version | head -1)"
   echo "iptables=$(iptables --version)"
   echo "sidecar=$(head -1 "$out/logs/sidecar-version.log" 2>/dev/null)"
-  echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet 2>/dev/null || echo '-dirty')"
+  echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo '-dirty')"
+  [[ -f $root/proxy/target/sidecar.jar ]] && echo "sidecar_jar_sha256=$(sha256sum "$root/proxy/target/sidecar.jar" | cut -c1-16)"
   echo "sidecar_java_opts=${SIDECAR_JAVA_OPTS:-(launcher default)}"
   echo "sidecar_run_args=${RUN_ARGS[*]}"
   echo "modes=${MODES[*]}"
