@@ -240,6 +240,7 @@ done
 
 # Servers: iperf3, a short-exchange server (rr) and an echo server in the server namespace; iperf3
 # and rr in every pod (the inbound application).
+note_cmd "servers" "ip netns exec SERVER iperf3 -s -p 5201; ip netns exec SERVER $ECHOD rr 7001 -T 2; ip netns exec SERVER $ECHOD echo 7002; in each POD: iperf3 -s -p 5201; $ECHOD rr 7001 -T 1"
 start_bg server-iperf3 "$NS_SERVER" iperf3 -s -p 5201
 start_bg server-rr "$NS_SERVER" "$ECHOD" rr 7001 -T 2
 start_bg server-echo "$NS_SERVER" "$ECHOD" echo 7002
