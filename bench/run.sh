@@ -569,8 +569,8 @@ if ((RULE_TRIALS > 0)) && { has_mode sidecar || has_mode haproxy; }; then
     awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e6}'
   }
   restore_both() {
-    iptables-$variant-restore --noflush <"$out/rules-iptables.restore"
-    if grep -q PROXY_INIT "$out/rules-ip6tables.restore"; then ip6tables-$variant-restore --noflush <"$out/rules-ip6tables.restore"; fi
+    "iptables-$variant-restore" --noflush <"$out/rules-iptables.restore"
+    if grep -q PROXY_INIT "$out/rules-ip6tables.restore"; then "ip6tables-$variant-restore" --noflush <"$out/rules-ip6tables.restore"; fi
   }
   export -f restore_both
   export variant out
