@@ -21,10 +21,11 @@ public final class SidecarProcess implements AutoCloseable {
 
     private final Process process;
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Thread reader;
 
     private SidecarProcess(Process process) {
         this.process = process;
-        Thread reader = new Thread(() -> {
+        reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
                     lines.add(line);
@@ -83,10 +84,11 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** Sends SIGTERM and waits for the exit code. */
     public int terminate(int seconds) throws Exception {
-        process.destroy(); // SIGTERM
+        process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its log pipe
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
             throw new AssertionError("sidecar did not exit within " + seconds + " s of SIGTERM; log:\n" + log());
         }
+        reader.join(5000); // the last lines may still be in the pipe
         return process.exitValue();
     }
 

@@ -23,8 +23,8 @@ import picocli.CommandLine.TypeConversionException;
  * connection until SIGTERM. Flags become a {@link Sidecar.Settings} here; {@link Sidecar} owns the order.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Install the redirect rules, drop to the proxy uid/gid and relay every redirected connection",
-                "(inbound on --inbound-port, outbound on 127.0.0.1:--outbound-port) until SIGTERM/SIGINT."})
+        description = "Install the redirect rules, drop to the proxy uid and gid (--proxy-uid, --proxy-gid or 2102) "
+                + "and relay every redirected connection to its original destination until SIGTERM/SIGINT.")
 public final class RunCommand implements Callable<Integer> {
     /** Gid the proxy drops to when {@code --proxy-gid} is not given. */
     static final int DEFAULT_PROXY_GID = 2102;

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.RelayEpollWorkaround;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.Inet6Address;
@@ -54,6 +55,9 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel accepted) {
         configure(accepted.config());
+        if (accepted instanceof EpollSocketChannel epoll) {
+            RelayEpollWorkaround.keepRegistered(epoll);
+        }
         open.add(accepted);
         accepted.pipeline().addLast(new FrontendHandler(this));
     }
@@ -71,6 +75,7 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
         EpollSocketChannel upstream = new EpollSocketChannel(
                 target.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
         configure(upstream.config());
+        RelayEpollWorkaround.keepRegistered(upstream);
         upstream.config().setConnectTimeoutMillis(connectTimeoutMillis);
         upstream.pipeline().addLast(backend);
         ChannelPromise connected = upstream.newPromise();

@@ -115,6 +115,29 @@ class RelayTest {
     }
 
     @Test
+    void bulkAfterTargetHalfCloseStillFlowsWhenTheTargetReadsSlowly() throws Exception {
+        CompletableFuture<Payload.Received> afterFin = new CompletableFuture<>();
+        peer = new TestPeer(s -> {
+            s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            Thread.sleep(300); // the relay must wait for socket space (EPOLLOUT) on a half-closed channel
+            afterFin.complete(Payload.receive(s.getInputStream()));
+        });
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        String sent;
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            client.setSoTimeout(30_000);
+            assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("bye");
+            sent = Payload.send(client.getOutputStream(), 5, 32 * MIB);
+            client.shutdownOutput();
+        }
+        assertThat(afterFin.get(30, TimeUnit.SECONDS)).isEqualTo(new Payload.Received(sent, 32 * MIB));
+        awaitClosed();
+        assertThat(events.events()).doesNotContain("failed outbound reset");
+    }
+
+    @Test
     void clientResetResetsTarget() throws Exception {
         CompletableFuture<String> targetSaw = new CompletableFuture<>();
         peer = new TestPeer(s -> targetSaw.complete(readToEnd(s.getInputStream())));
