@@ -28,6 +28,7 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
     public static final int USAGE = 2;
     public static final int ENVIRONMENT = 3;
     public static final int IPTABLES = 4;
+    public static final int STARTUP = 5;
 
     private static final Map<String, String> EXIT_CODES = new LinkedHashMap<>();
 
@@ -37,6 +38,7 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
         EXIT_CODES.put("2", "Invalid option or value; nothing was changed.");
         EXIT_CODES.put("3", "Environment: iptables missing, not root / no CAP_NET_ADMIN, or no nat table.");
         EXIT_CODES.put("4", "iptables rejected the change; that family's table is unchanged.");
+        EXIT_CODES.put("5", "run: a listener could not bind, or the privilege drop failed or could not be proven.");
     }
 
     private Failures() {}
@@ -93,6 +95,9 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
             message = "Invalid value for option '--" + e.setting() + "': '" + e.value() + "': " + e.reason();
         } else if (ex instanceof IptablesEnvironmentException) {
             code = ENVIRONMENT;
+            message = ex.getMessage();
+        } else if (ex instanceof dev.sidecar.proxy.StartupException) {
+            code = STARTUP;
             message = ex.getMessage();
         } else if (ex instanceof IptablesCommandException) {
             code = IPTABLES;

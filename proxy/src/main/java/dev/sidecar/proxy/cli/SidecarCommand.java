@@ -13,7 +13,7 @@ import picocli.CommandLine.IVersionProvider;
  */
 @Command(name = "sidecar", mixinStandardHelpOptions = true, versionProvider = SidecarCommand.ManifestVersion.class,
         description = "A transparent Linkerd-style sidecar proxy: iptables NAT redirect plus a TCP relay.",
-        subcommands = {IptablesCommand.class})
+        subcommands = {RunCommand.class, IptablesCommand.class})
 public final class SidecarCommand {
     private final Function<Backend, RedirectInstaller> installers;
 

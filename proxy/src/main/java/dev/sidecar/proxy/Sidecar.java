@@ -1,0 +1,141 @@
+package dev.sidecar.proxy;
+
+import dev.sidecar.iptables.RedirectConfig;
+import dev.sidecar.iptables.RedirectInstaller;
+import dev.sidecar.proxy.admin.Readiness;
+import dev.sidecar.proxy.net.OriginalDst;
+import dev.sidecar.proxy.os.Privileges;
+import dev.sidecar.proxy.relay.Listeners;
+import dev.sidecar.proxy.relay.RelayEvents;
+import dev.sidecar.proxy.relay.RelaySettings;
+import dev.sidecar.proxy.relay.TargetResolver;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * Owns the proxy's start-up and shutdown order, the one place that decides it:
+ * <ol>
+ *   <li>bind the listeners, paused (connections wait in the kernel backlog);
+ *   <li>install the redirect rules, unless an init container did ({@code installer == null});
+ *   <li>drop to the proxy's uid and gid when running as root, and prove it for every thread;
+ *   <li>start accepting, and mark each step in {@link Readiness}.
+ * </ol>
+ * On SIGTERM or SIGINT it stops accepting, lets open connections finish for up to the grace period,
+ * resets the rest and returns. The rules stay installed: if the proxy dies, the pod's traffic
+ * fails closed instead of silently bypassing it.
+ *
+ * <pre>{@code
+ * Sidecar sidecar = new Sidecar(Sidecar.Settings.of(config, grace), installer, RelayEvents.NONE, new Readiness());
+ * sidecar.start();
+ * sidecar.awaitSignalThenDrain();
+ * }</pre>
+ */
+public final class Sidecar {
+    private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+
+    /**
+     * Everything start-up needs.
+     *
+     * @param redirect ports, proxy uid and families (IPv6 adds the [::] and [::1] listeners)
+     * @param proxyGid gid to drop to
+     * @param relay socket tuning and connect timeouts
+     * @param shutdownGrace how long open connections may take to finish after SIGTERM
+     * @param endpoints where to listen; {@link Listeners#standard} for a real pod
+     */
+    public record Settings(RedirectConfig redirect, int proxyGid, RelaySettings relay, Duration shutdownGrace,
+            List<Listeners.Endpoint> endpoints) {
+
+        /** The standard endpoints for {@code redirect}'s ports and families. */
+        public static Settings of(RedirectConfig redirect, int proxyGid, RelaySettings relay, Duration shutdownGrace) {
+            return new Settings(redirect, proxyGid, relay, shutdownGrace,
+                    Listeners.standard(redirect.inboundPort(), redirect.outboundPort(), redirect.ipv6()));
+        }
+    }
+
+    private final Settings settings;
+    private final RedirectInstaller installer;
+    private final Readiness readiness;
+    private final Listeners listeners;
+    private final CountDownLatch stopSignal = new CountDownLatch(1);
+
+    /**
+     * Creates the event loops (and so loads Netty's native epoll library) but binds nothing yet.
+     *
+     * @param installer installs the rules at start-up; null with {@code --no-iptables}
+     */
+    public Sidecar(Settings settings, RedirectInstaller installer, RelayEvents events, Readiness readiness) {
+        this.settings = settings;
+        this.installer = installer;
+        this.readiness = readiness;
+        this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events);
+    }
+
+    /** Binds, installs the rules, drops privileges and starts accepting; returns once serving. */
+    public void start() throws StartupException {
+        // Handle the signals from the first moment, so a SIGTERM during start-up also drains.
+        Signal.handle(new Signal("TERM"), s -> stopSignal.countDown());
+        Signal.handle(new Signal("INT"), s -> stopSignal.countDown());
+        OriginalDst.load(); // jffi and libc now, while root may still read what it extracts
+        Privileges privileges = new Privileges();
+        try {
+            log.info("listening on {}", listeners.bind());
+        } catch (IOException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+        readiness.mark(Readiness.Step.LISTENERS_BOUND);
+        if (installer != null) {
+            installer.install(settings.redirect());
+            log.info("redirect rules installed for {}", settings.redirect().families());
+        }
+        readiness.mark(Readiness.Step.RULES_INSTALLED);
+        dropPrivileges(privileges);
+        readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
+        listeners.startAccepting();
+        log.info("accepting: inbound {}, outbound {}", listeners.address(RelayEvents.Direction.INBOUND),
+                listeners.address(RelayEvents.Direction.OUTBOUND));
+    }
+
+    private void dropPrivileges(Privileges privileges) throws StartupException {
+        int uid = settings.redirect().proxyUid();
+        int gid = settings.proxyGid();
+        try {
+            if (privileges.isRoot()) {
+                privileges.drop(uid, gid);
+                log.info("running as uid {} gid {} with no capabilities (verified on every thread)", uid, gid);
+            } else {
+                log.info("not root: keeping the current uid, no privileges to drop");
+            }
+        } catch (Privileges.PrivilegeException e) {
+            throw new StartupException("refusing to serve: privilege drop to uid " + uid + " gid " + gid + " failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Blocks until SIGTERM or SIGINT, then drains and closes; the rules stay installed. */
+    public void awaitSignalThenDrain() throws InterruptedException {
+        stopSignal.await();
+        log.info("stopping: no new connections; {} open, waiting up to {}", listeners.openConnections(),
+                settings.shutdownGrace());
+        int cut = listeners.drain(settings.shutdownGrace());
+        if (cut > 0) {
+            log.warn("shutdown grace of {} over: reset {} connection(s) still open", settings.shutdownGrace(), cut);
+        }
+        listeners.close();
+        log.info("stopped; redirect rules left in place (remove them with: sidecar iptables remove)");
+    }
+
+    /** Asks {@link #awaitSignalThenDrain} to proceed, as a signal would (tests, embedding). */
+    public void stop() {
+        stopSignal.countDown();
+    }
+
+    /** The listeners, e.g. for an admin endpoint that reports open connections. */
+    public Listeners listeners() {
+        return listeners;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.sidecar.proxy.relay;
+
+import dev.sidecar.proxy.net.Ipv6Only;
+import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The proxy's listening sockets, on Netty's native epoll transport. Two steps, so the sidecar can
+ * bind as root before anything else and only serve once it is safe to:
+ * {@link #bind()} binds every endpoint but accepts nothing (connections wait in the kernel's
+ * backlog), and {@link #startAccepting()} starts taking them. {@link #drain} stops accepting and
+ * lets open connections finish.
+ *
+ * <pre>{@code
+ * try (Listeners listeners = new Listeners(Listeners.standard(4143, 4140, true),
+ *         RelaySettings.defaults(), TargetResolver.ORIGINAL_DST, RelayEvents.NONE)) {
+ *     listeners.bind();
+ *     listeners.startAccepting();
+ *     ...
+ *     listeners.drain(Duration.ofSeconds(30));
+ * }
+ * }</pre>
+ */
+public final class Listeners implements AutoCloseable {
+
+    /** One address to listen on, and which way its connections go. */
+    public record Endpoint(Direction direction, InetSocketAddress address) {}
+
+    private final List<Endpoint> endpoints;
+    private final RelaySettings settings;
+    private final TargetResolver resolver;
+    private final RelayEvents events;
+    private final EventLoopGroup group;
+    private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
+    private final List<Channel> servers = new ArrayList<>();
+    private volatile LoopGuard guard = new LoopGuard(List.of());
+
+    /**
+     * Creates the event loops; binds nothing yet.
+     *
+     * @throws IllegalStateException when Netty's native epoll transport cannot load (with its cause)
+     */
+    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events) {
+        if (!Epoll.isAvailable()) {
+            throw new IllegalStateException("native epoll transport unavailable (the proxy needs Linux x86_64): "
+                    + Epoll.unavailabilityCause(), Epoll.unavailabilityCause());
+        }
+        this.endpoints = List.copyOf(endpoints);
+        this.settings = settings;
+        this.resolver = resolver;
+        this.events = events;
+        this.group = new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), EpollIoHandler.newFactory());
+    }
+
+    /**
+     * The sidecar's endpoints: inbound on {@code 0.0.0.0:inboundPort} (and {@code [::]}), outbound
+     * on {@code 127.0.0.1:outboundPort} (and {@code [::1]}) only, so the outbound listener cannot be
+     * reached from outside the pod.
+     */
+    public static List<Endpoint> standard(int inboundPort, int outboundPort, boolean ipv6) {
+        List<Endpoint> list = new ArrayList<>();
+        list.add(new Endpoint(Direction.INBOUND, new InetSocketAddress(ip("0.0.0.0"), inboundPort)));
+        list.add(new Endpoint(Direction.OUTBOUND, new InetSocketAddress(ip("127.0.0.1"), outboundPort)));
+        if (ipv6) {
+            list.add(new Endpoint(Direction.INBOUND, new InetSocketAddress(ip("::"), inboundPort)));
+            list.add(new Endpoint(Direction.OUTBOUND, new InetSocketAddress(ip("::1"), outboundPort)));
+        }
+        return list;
+    }
+
+    /**
+     * Binds every endpoint, paused. Ports given as 0 get an ephemeral port, which
+     * {@link #address(Direction)} reports; the loop guard refuses targets on any bound port.
+     *
+     * @throws IOException naming the address that could not be bound
+     */
+    public List<InetSocketAddress> bind() throws IOException {
+        List<InetSocketAddress> bound = new ArrayList<>();
+        List<Integer> ports = new ArrayList<>();
+        for (Endpoint e : endpoints) {
+            Channel server = bindOne(e);
+            InetSocketAddress local = (InetSocketAddress) server.localAddress();
+            bound.add(local);
+            ports.add(local.getPort());
+            servers.add(server);
+        }
+        // Ephemeral ports are known only now; nothing has been accepted yet, so no connection saw
+        // the empty guard.
+        guard = new LoopGuard(ports);
+        return bound;
+    }
+
+    private Channel bindOne(Endpoint e) throws IOException {
+        boolean v6 = e.address().getAddress() instanceof Inet6Address;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group, group)
+                .channelFactory(() -> newServerChannel(v6))
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
+                .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open));
+        try {
+            return b.bind(e.address()).sync().channel();
+        } catch (Exception ex) {
+            throw new IOException("cannot listen on " + e.address() + " (" + e.direction().label() + "): " + ex.getMessage(), ex);
+        }
+    }
+
+    private static EpollServerSocketChannel newServerChannel(boolean v6) {
+        EpollServerSocketChannel ch = new EpollServerSocketChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        if (v6) {
+            try {
+                Ipv6Only.apply(ch.fd().intValue()); // [::] must not also claim 0.0.0.0
+            } catch (IOException ex) {
+                ch.unsafe().closeForcibly();
+                throw new UncheckedIOException(ex);
+            }
+        }
+        return ch;
+    }
+
+    /** Starts accepting on every bound endpoint. */
+    public void startAccepting() {
+        for (Channel server : servers) {
+            server.config().setAutoRead(true);
+        }
+    }
+
+    /** The first bound address for {@code direction}, e.g. to find an ephemeral port. */
+    public InetSocketAddress address(Direction direction) {
+        for (int i = 0; i < servers.size(); i++) {
+            if (endpoints.get(i).direction() == direction) {
+                return (InetSocketAddress) servers.get(i).localAddress();
+            }
+        }
+        throw new IllegalStateException("no " + direction.label() + " listener bound");
+    }
+
+    /** The guard in force: it refuses targets on any bound port. */
+    public LoopGuard guard() {
+        return guard;
+    }
+
+    /** Accepted connections still open. */
+    public int openConnections() {
+        return open.size();
+    }
+
+    /**
+     * Stops accepting, waits up to {@code grace} for open connections to finish by themselves, then
+     * resets the rest (a reset, so nobody mistakes a cut stream for a complete one).
+     *
+     * @return how many connections had to be reset
+     */
+    public int drain(Duration grace) throws InterruptedException {
+        for (Channel server : servers) {
+            server.close().awaitUninterruptibly();
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!open.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(Math.min(50, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+        }
+        int cut = open.size();
+        for (Channel ch : open) {
+            ch.eventLoop().execute(() -> Relay.reset(ch));
+        }
+        return cut;
+    }
+
+    /** Closes every channel and stops the event loops. */
+    @Override
+    public void close() {
+        for (Channel server : servers) {
+            server.close();
+        }
+        open.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    private static InetAddress ip(String literal) {
+        try {
+            return InetAddress.getByName(literal); // a literal: no lookup
+        } catch (IOException e) {
+            throw new IllegalArgumentException(literal, e);
+        }
+    }
+
+}

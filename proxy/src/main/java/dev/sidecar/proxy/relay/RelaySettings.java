@@ -1,0 +1,86 @@
+package dev.sidecar.proxy.relay;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
+import java.time.Duration;
+
+/**
+ * Tuning of the relay's sockets. The defaults are meant for bulk transfers with bounded memory:
+ * at most one read (up to {@code maxReadBytes}) plus {@code highWaterMark} bytes wait inside the
+ * proxy per direction of a connection, whatever the peers do.
+ *
+ * @param inboundConnectTimeout upstream connect timeout for connections accepted on the inbound listener
+ * @param outboundConnectTimeout upstream connect timeout for the outbound listener
+ * @param minReadBytes smallest read buffer the adaptive allocator shrinks to
+ * @param initialReadBytes first read buffer size of a connection
+ * @param maxReadBytes largest read buffer, reached during bulk transfers
+ * @param lowWaterMark pending bytes under which a backpressured peer is read again
+ * @param highWaterMark pending bytes above which the peer is no longer read
+ * @param eventLoopThreads event loop threads; 0 means one per available processor
+ * @param allocator where read buffers come from (pooled direct by default)
+ */
+public record RelaySettings(
+        Duration inboundConnectTimeout,
+        Duration outboundConnectTimeout,
+        int minReadBytes,
+        int initialReadBytes,
+        int maxReadBytes,
+        int lowWaterMark,
+        int highWaterMark,
+        int eventLoopThreads,
+        ByteBufAllocator allocator) {
+
+    /** 1 s connect timeouts, reads of 1 KiB to 128 KiB, water marks 32/64 KiB, pooled direct buffers. */
+    public static RelaySettings defaults() {
+        return new RelaySettings(Duration.ofSeconds(1), Duration.ofSeconds(1),
+                1024, 16 * 1024, 128 * 1024, 32 * 1024, 64 * 1024, 0, PooledByteBufAllocator.DEFAULT);
+    }
+
+    public RelaySettings {
+        if (inboundConnectTimeout.isNegative() || inboundConnectTimeout.isZero()
+                || outboundConnectTimeout.isNegative() || outboundConnectTimeout.isZero()) {
+            throw new IllegalArgumentException("connect timeouts must be positive");
+        }
+        if (!(0 < minReadBytes && minReadBytes <= initialReadBytes && initialReadBytes <= maxReadBytes)) {
+            throw new IllegalArgumentException("read sizes must satisfy 0 < min <= initial <= max");
+        }
+        if (!(0 < lowWaterMark && lowWaterMark <= highWaterMark)) {
+            throw new IllegalArgumentException("water marks must satisfy 0 < low <= high");
+        }
+    }
+
+    /** A copy with both connect timeouts set. */
+    public RelaySettings withConnectTimeouts(Duration inbound, Duration outbound) {
+        return new RelaySettings(inbound, outbound, minReadBytes, initialReadBytes, maxReadBytes,
+                lowWaterMark, highWaterMark, eventLoopThreads, allocator);
+    }
+
+    /** A copy with another number of event loop threads. */
+    public RelaySettings withEventLoopThreads(int threads) {
+        return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
+                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator);
+    }
+
+    /** A copy with another buffer allocator. */
+    public RelaySettings withAllocator(ByteBufAllocator allocator) {
+        return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator);
+    }
+
+    /** Connect timeout in milliseconds for connections accepted in {@code direction}. */
+    public int connectTimeoutMillis(RelayEvents.Direction direction) {
+        Duration d = direction == RelayEvents.Direction.INBOUND ? inboundConnectTimeout : outboundConnectTimeout;
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
+    }
+
+    RecvByteBufAllocator recvAllocator() {
+        return new AdaptiveRecvByteBufAllocator(minReadBytes, initialReadBytes, maxReadBytes);
+    }
+
+    WriteBufferWaterMark waterMark() {
+        return new WriteBufferWaterMark(lowWaterMark, highWaterMark);
+    }
+}

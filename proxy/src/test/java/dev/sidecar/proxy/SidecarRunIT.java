@@ -1,0 +1,237 @@
+package dev.sidecar.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sidecar.testkit.NetnsLab;
+import dev.sidecar.testkit.SidecarProcess;
+import dev.sidecar.testkit.Traffic;
+import dev.sidecar.testkit.TrafficMain;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code bin/sidecar run} in a pod namespace between a client and a server namespace, started as
+ * a user would (as root; it installs the rules and drops to 2102). Real iptables, real REDIRECT,
+ * real SO_ORIGINAL_DST.
+ *
+ * <pre>
+ *  client 198.18.1.2 ── 198.18.1.1 pod 198.18.2.1 ── 198.18.2.2 server
+ *                                  sidecar run (4143 inbound, 127.0.0.1:4140 outbound)
+ *                                  app: serve :8080 :9002 as uid 1000
+ * </pre>
+ */
+@Tag("netns")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(120)
+class SidecarRunIT {
+    private static final long MIB = 1024 * 1024;
+    private static final int APP_UID = 1000;
+    private static final int PROXY_UID = 2102;
+    private static final String POD_IN = "198.18.1.1", CLIENT = "198.18.1.2", POD_OUT = "198.18.2.1", SERVER = "198.18.2.2";
+    private static final String POD_IN6 = "2001:db8:1::1", CLIENT6 = "2001:db8:1::2", POD_OUT6 = "2001:db8:2::1", SERVER6 = "2001:db8:2::2";
+
+    private NetnsLab lab;
+    private Traffic traffic;
+    private SidecarProcess sidecar;
+    private Traffic.Server server, app;
+    private String clientNs, podNs, serverNs;
+
+    @BeforeAll
+    void startPod() throws Exception {
+        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
+        lab = new NetnsLab("rly");
+        clientNs = lab.namespace("client");
+        podNs = lab.namespace("pod");
+        serverNs = lab.namespace("server");
+        String[] in = lab.link(clientNs, CLIENT + "/24", podNs, POD_IN + "/24");
+        String[] out = lab.link(podNs, POD_OUT + "/24", serverNs, SERVER + "/24");
+        lab.address(clientNs, in[0], CLIENT6 + "/64");
+        lab.address(podNs, in[1], POD_IN6 + "/64");
+        lab.address(podNs, out[0], POD_OUT6 + "/64");
+        lab.address(serverNs, out[1], SERVER6 + "/64");
+        // The server never answers on 9998: the sidecar's connect to it must time out.
+        lab.exec(serverNs, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "9998", "-j", "DROP");
+        traffic = new Traffic();
+        server = traffic.serve(serverNs, 0, 8080);
+        traffic.serve(serverNs, 0, 9001);
+        app = traffic.serve(podNs, APP_UID, 8080);
+        traffic.serve(podNs, APP_UID, 9002);
+        sidecar = SidecarProcess.start(podNs, "--ipv6", "--skip-outbound-ports", "9001",
+                "--skip-inbound-ports", "9002", "--connect-timeout", "1s", "--shutdown-grace", "5s");
+    }
+
+    @AfterAll
+    void stopPod() throws Exception {
+        if (sidecar != null) {
+            sidecar.close();
+        }
+        if (traffic != null) {
+            traffic.close();
+        }
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    @Test
+    void outboundFromAppIsRelayedThrough4140ToTheDialledAddressIntact() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER, 8080, 64 * MIB, 101, 64 * MIB, 102, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertThat(r.get("received")).isEqualTo(Long.toString(64 * MIB));
+        assertThat(r.get("sha")).isEqualTo(TrafficMain.expectedSha(102, 64 * MIB));
+        assertThat(server.connection(102)).contains("received=" + (64 * MIB + 0)).contains("sha=" + TrafficMain.expectedSha(101, 64 * MIB));
+        // SO_ORIGINAL_DST gave the proxy the address the app dialled, and it came in on 4140.
+        String line = sidecar.await(l -> l.contains("outbound " + r.get("local") + " -> /" + SERVER + ":8080"), 10);
+        assertThat(line).contains("sent=" + (64 * MIB + 16), "received=" + 64 * MIB, "end=closed");
+        assertThat(sidecar.log()).contains("outbound /127.0.0.1:4140");
+    }
+
+    @Test
+    void inboundFromClientNamespaceIsRelayedThrough4143ToTheAppIntact() throws Exception {
+        Traffic.Result r = traffic.connect(clientNs, 0, POD_IN, 8080, 64 * MIB, 201, 64 * MIB, 202, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertThat(r.get("sha")).isEqualTo(TrafficMain.expectedSha(202, 64 * MIB));
+        assertThat(app.connection(202)).contains("sha=" + TrafficMain.expectedSha(201, 64 * MIB));
+        String line = sidecar.await(l -> l.contains("inbound " + r.get("local") + " -> /" + POD_IN + ":8080"), 10);
+        assertThat(line).contains("received=" + 64 * MIB, "end=closed");
+        assertThat(sidecar.log()).contains("inbound /0.0.0.0:4143");
+    }
+
+    @Test
+    void ipv6OutboundIsRelayedThroughIpv6Listener4140Intact() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER6, 8080, 16 * MIB, 1101, 16 * MIB, 1102, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertThat(r.get("sha")).isEqualTo(TrafficMain.expectedSha(1102, 16 * MIB));
+        assertThat(server.connection(1102)).contains("sha=" + TrafficMain.expectedSha(1101, 16 * MIB));
+        String line = sidecar.await(l -> l.contains("outbound " + r.get("local") + " -> ") && l.contains("2001:db8:2:0:0:0:0:2]:8080"), 10);
+        assertThat(line).contains("received=" + 16 * MIB, "end=closed");
+        assertThat(sidecar.log()).contains("/[0:0:0:0:0:0:0:1]:4140");
+    }
+
+    @Test
+    void ipv6InboundIsRelayedThroughIpv6Listener4143Intact() throws Exception {
+        Traffic.Result r = traffic.connect(clientNs, 0, POD_IN6, 8080, 16 * MIB, 1201, 16 * MIB, 1202, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertThat(r.get("sha")).isEqualTo(TrafficMain.expectedSha(1202, 16 * MIB));
+        assertThat(app.connection(1202)).contains("sha=" + TrafficMain.expectedSha(1201, 16 * MIB));
+        String line = sidecar.await(l -> l.contains("inbound " + r.get("local") + " -> ") && l.contains("2001:db8:1:0:0:0:0:1]:8080"), 10);
+        assertThat(line).contains("received=" + 16 * MIB, "end=closed");
+    }
+
+    @Test
+    void halfCloseFromEitherSideKeepsTheOtherDirectionFlowing() throws Exception {
+        // The client sends nothing and closes its side at once; 8 MiB must still come back.
+        Traffic.Result clientFinFirst = traffic.connect(podNs, APP_UID, SERVER, 8080, 0, 301, 8 * MIB, 302, 0);
+        assertThat(clientFinFirst.get("sha")).as(clientFinFirst.line()).isEqualTo(TrafficMain.expectedSha(302, 8 * MIB));
+        // The server sends nothing and closes its side at once; 8 MiB must still reach it.
+        Traffic.Result serverFinFirst = traffic.connect(podNs, APP_UID, SERVER, 8080, 8 * MIB, 303, 0, 304, 0);
+        assertThat(serverFinFirst.get("received")).as(serverFinFirst.line()).isEqualTo("0");
+        assertThat(server.connection(304)).contains("sha=" + TrafficMain.expectedSha(303, 8 * MIB));
+        // The server answers 1 MiB and closes its side first; the client goes on sending for half
+        // a second, so the proxy must wait for socket space on a half-closed channel (this cut
+        // the stream before RelayEpollWorkaround).
+        for (long seed = 305; seed < 311; seed += 2) {
+            Traffic.Result slowTail = traffic.connect(podNs, APP_UID, SERVER, 8080, 12 * MIB, seed, 1 * MIB, seed + 1, 24);
+            assertThat(slowTail.get("sentsha")).as(slowTail.line()).isEqualTo(TrafficMain.expectedSha(seed, 12 * MIB));
+            assertThat(server.connection(seed + 1)).contains("received=" + 12 * MIB, "sha=" + TrafficMain.expectedSha(seed, 12 * MIB));
+        }
+    }
+
+    @Test
+    void skippedOutboundPortBypassesProxy() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER, 9001, 1000, 401, 1000, 402, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertNoConnectionFrom(r.get("local"));
+    }
+
+    @Test
+    void skippedInboundPortBypassesProxy() throws Exception {
+        Traffic.Result r = traffic.connect(clientNs, 0, POD_IN, 9002, 1000, 501, 1000, 502, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertNoConnectionFrom(r.get("local"));
+    }
+
+    @Test
+    void loopbackTrafficInThePodBypassesProxy() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, APP_UID, "127.0.0.1", 8080, 1000, 601, 1000, 602, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertNoConnectionFrom(r.get("local"));
+    }
+
+    @Test
+    void trafficFromUid2102IsNotRedirected() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, PROXY_UID, SERVER, 8080, 1000, 701, 1000, 702, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertThat(server.connection(702)).contains("from=/" + POD_OUT);
+        assertNoConnectionFrom(r.get("local"));
+    }
+
+    @Test
+    void directConnectionsTo4140And4143AreRefusedWithoutLooping() throws Exception {
+        Traffic.Result toOutbound = traffic.connect(podNs, APP_UID, "127.0.0.1", 4140, 0, 801, 10, 802, 0);
+        Traffic.Result toInbound = traffic.connect(clientNs, 0, POD_IN, 4143, 0, 803, 10, 804, 0);
+
+        for (Traffic.Result r : List.of(toOutbound, toInbound)) {
+            assertThat(r.ok()).as(r.line()).isFalse();
+            assertThat(r.get("error")).containsIgnoringCase("reset");
+            sidecar.await(l -> l.contains(r.get("local") + " -> ") && l.contains("refused (loop)"), 10);
+        }
+        assertThat(sidecar.connectionLines()).noneMatch(l -> l.contains(":4140 sent=") || l.contains(":4143 sent="));
+    }
+
+    @Test
+    void refusedDestinationResetsTheAppAtOnce() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER, 9999, 0, 901, 10, 902, 0);
+
+        assertThat(r.ok()).as(r.line()).isFalse();
+        assertThat(r.get("error")).containsIgnoringCase("reset");
+        sidecar.await(l -> l.contains(r.get("local")) && l.contains("connect failed (refused)") && l.contains(SERVER + ":9999"), 10);
+    }
+
+    @Test
+    void unansweredDestinationClosesWithinConnectTimeoutPlusOneSecond() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER, 9998, 0, 1001, 10, 1002, 0);
+
+        assertThat(r.ok()).as(r.line()).isFalse();
+        assertThat(Long.parseLong(r.get("ms"))).isLessThan(2000);
+        sidecar.await(l -> l.contains(r.get("local")) && l.contains("connect failed (timeout)"), 10);
+    }
+
+    @Test
+    void everyThreadRunsAsUid2102WithNoCapability() throws Exception {
+        List<Path> tasks;
+        try (var dir = Files.list(Path.of("/proc", Long.toString(sidecar.pid()), "task"))) {
+            tasks = dir.toList();
+        }
+        assertThat(tasks).hasSizeGreaterThan(3);
+        for (Path task : tasks) {
+            String status = Files.readString(task.resolve("status"));
+            assertThat(status).as(task.toString())
+                    .containsPattern("(?m)^Uid:\\t2102\\t2102\\t2102\\t2102$")
+                    .containsPattern("(?m)^Gid:\\t2102\\t2102\\t2102\\t2102$")
+                    .containsPattern("(?m)^Groups:\\s*$")
+                    .containsPattern("(?m)^CapEff:\\t0000000000000000$");
+        }
+    }
+
+    /** The proxy accepted nothing from this client address (waits briefly for a late log line). */
+    private void assertNoConnectionFrom(String local) throws InterruptedException {
+        Thread.sleep(300);
+        assertThat(sidecar.connectionLines()).noneMatch(l -> l.contains(local + " "));
+    }
+}

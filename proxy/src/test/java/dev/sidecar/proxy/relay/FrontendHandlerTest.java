@@ -1,0 +1,78 @@
+package dev.sidecar.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.testkit.LeakCheckExtension;
+import dev.sidecar.testkit.RecordingRelayEvents;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The refusal paths, which decide before any upstream socket exists, on an {@code EmbeddedChannel}. */
+@ExtendWith(LeakCheckExtension.class)
+class FrontendHandlerTest {
+    private static final InetSocketAddress LISTENER = new InetSocketAddress("127.0.0.1", 4140);
+    private final RecordingRelayEvents events = new RecordingRelayEvents();
+
+    @Test
+    void aConnectionToTheListenerItselfIsClosedAndCountedAsALoop() {
+        EmbeddedChannel ch = accept(accepted -> LISTENER);
+
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(events.events()).containsExactly("failed outbound loop");
+    }
+
+    @Test
+    void aConnectionWithoutOriginalDestinationIsClosedAndCounted() {
+        EmbeddedChannel ch = accept(accepted -> null);
+
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(events.events()).containsExactly("failed outbound no_original_dst");
+    }
+
+    @Test
+    void aFailedLookupIsTreatedAsNotRedirected() {
+        EmbeddedChannel ch = accept(accepted -> {
+            throw new IOException("getsockopt failed");
+        });
+
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(events.events()).containsExactly("failed outbound no_original_dst");
+    }
+
+    @Test
+    void refusedConnectionsReadNothing() {
+        EmbeddedChannel ch = accept(accepted -> LISTENER);
+
+        assertThat(ch.<Object>readInbound()).isNull();
+        assertThat(ch.finish()).isFalse();
+    }
+
+    private EmbeddedChannel accept(TargetResolver resolver) {
+        RelayInitializer listener = new RelayInitializer(Direction.OUTBOUND, RelaySettings.defaults(), resolver,
+                () -> new LoopGuard(List.of(4140, 4143)), events, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+        EmbeddedChannel ch = new EmbeddedChannel() {
+            @Override
+            protected SocketAddress localAddress0() {
+                return LISTENER;
+            }
+
+            @Override
+            protected SocketAddress remoteAddress0() {
+                return new InetSocketAddress("127.0.0.1", 50000);
+            }
+        };
+        ch.config().setAutoRead(false);
+        ch.pipeline().addLast(new FrontendHandler(listener));
+        ch.pipeline().fireChannelActive();
+        ch.runPendingTasks();
+        return ch;
+    }
+}

@@ -1,0 +1,376 @@
+package dev.sidecar.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.testkit.LeakCheckExtension;
+import dev.sidecar.testkit.Payload;
+import dev.sidecar.testkit.RecordingRelayEvents;
+import dev.sidecar.testkit.TestPeer;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The relay over real epoll sockets on 127.0.0.1, with the original-destination lookup replaced by
+ * a fixed target (no iptables, no root).
+ */
+@Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(LeakCheckExtension.class)
+class RelayTest {
+    private static final long MIB = 1024 * 1024;
+
+    private final RecordingRelayEvents events = new RecordingRelayEvents();
+    private Listeners listeners;
+    private TestPeer peer;
+
+    @AfterEach
+    void tearDown() throws IOException {
+        if (listeners != null) {
+            listeners.close();
+        }
+        if (peer != null) {
+            peer.close();
+        }
+    }
+
+    @Test
+    void sixtyFourMebibytesEachWayAtOnceArriveIntact() throws Exception {
+        CompletableFuture<Payload.Received> atTarget = new CompletableFuture<>();
+        peer = new TestPeer(s -> {
+            Thread sender = sendInBackground(s, 2, 64 * MIB);
+            atTarget.complete(Payload.receive(s.getInputStream()));
+            sender.join();
+        });
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        Payload.Received atClient;
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            Thread sender = sendInBackground(client, 1, 64 * MIB);
+            atClient = Payload.receive(client.getInputStream());
+            sender.join();
+        }
+
+        assertThat(atClient).isEqualTo(new Payload.Received(Payload.expected(2, 64 * MIB), 64 * MIB));
+        assertThat(atTarget.get(30, TimeUnit.SECONDS)).isEqualTo(new Payload.Received(Payload.expected(1, 64 * MIB), 64 * MIB));
+        awaitClosed();
+        assertThat(events.closedCounts().get(0)).containsExactly(64 * MIB, 64 * MIB);
+        assertThat(peer.failures()).isEmpty();
+    }
+
+    @Test
+    void clientHalfCloseReachesTargetAndReplyStillFlows() throws Exception {
+        peer = new TestPeer(s -> {
+            String request = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII); // to FIN
+            s.getOutputStream().write(("got " + request).getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+        });
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            client.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+            client.shutdownOutput();
+            assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("got ping");
+        }
+        awaitClosed();
+        assertThat(events.events()).doesNotContain("failed outbound reset");
+        assertThat(peer.failures()).isEmpty();
+    }
+
+    @Test
+    void targetHalfCloseReachesClientAndRequestStillFlows() throws Exception {
+        CompletableFuture<String> afterFin = new CompletableFuture<>();
+        peer = new TestPeer(s -> {
+            s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            afterFin.complete(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
+        });
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("hello");
+            client.getOutputStream().write("still talking".getBytes(StandardCharsets.US_ASCII));
+            client.shutdownOutput();
+        }
+        assertThat(afterFin.get(10, TimeUnit.SECONDS)).isEqualTo("still talking");
+        awaitClosed();
+    }
+
+    @Test
+    void bulkAfterTargetHalfCloseStillFlowsWhenTheTargetReadsSlowly() throws Exception {
+        CompletableFuture<Payload.Received> afterFin = new CompletableFuture<>();
+        peer = new TestPeer(s -> {
+            s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            Thread.sleep(300); // the relay must wait for socket space (EPOLLOUT) on a half-closed channel
+            afterFin.complete(Payload.receive(s.getInputStream()));
+        });
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        String sent;
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            client.setSoTimeout(30_000);
+            assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("bye");
+            sent = Payload.send(client.getOutputStream(), 5, 32 * MIB);
+            client.shutdownOutput();
+        }
+        assertThat(afterFin.get(30, TimeUnit.SECONDS)).isEqualTo(new Payload.Received(sent, 32 * MIB));
+        awaitClosed();
+        assertThat(events.events()).doesNotContain("failed outbound reset");
+    }
+
+    @Test
+    void clientResetResetsTarget() throws Exception {
+        CompletableFuture<String> targetSaw = new CompletableFuture<>();
+        peer = new TestPeer(s -> targetSaw.complete(readToEnd(s.getInputStream())));
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            client.getOutputStream().write(new byte[1000]);
+            Thread.sleep(100); // let the bytes through, so the target is connected and reading
+            client.setSoLinger(true, 0);
+        }
+
+        assertThat(targetSaw.get(10, TimeUnit.SECONDS)).isEqualTo("reset after 1000 bytes");
+        awaitClosed();
+        assertThat(events.events()).contains("failed outbound reset");
+    }
+
+    @Test
+    void targetResetResetsClient() throws Exception {
+        peer = new TestPeer(s -> {
+            s.getInputStream().readNBytes(5);
+            s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
+            s.setSoLinger(true, 0);
+        });
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            client.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readToEnd(client.getInputStream())).startsWith("reset after");
+        }
+        awaitClosed();
+        assertThat(events.events()).contains("failed outbound reset");
+    }
+
+    @Test
+    void refusedDestinationResetsClientAtOnce() throws Exception {
+        InetSocketAddress closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = (InetSocketAddress) s.getLocalSocketAddress();
+        }
+        InetSocketAddress proxy = proxyTo(closedPort, Duration.ofSeconds(1));
+
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            client.getOutputStream().write("early bytes".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readToEnd(client.getInputStream())).isEqualTo("reset after 0 bytes");
+        }
+        awaitClosed();
+        assertThat(events.events()).containsExactly("opened outbound", "failed outbound refused", "closed outbound");
+    }
+
+    @Test
+    void unansweredDestinationResetsClientWithinTheConnectTimeout() throws Exception {
+        try (ServerSocket silent = TestPeer.silent(1); BacklogFiller filler = new BacklogFiller(silent)) {
+            InetSocketAddress proxy = proxyTo((InetSocketAddress) silent.getLocalSocketAddress(), Duration.ofMillis(500));
+
+            long start = System.nanoTime();
+            try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+                assertThat(readToEnd(client.getInputStream())).isEqualTo("reset after 0 bytes");
+            }
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(elapsedMillis).isBetween(400L, 1500L);
+            assertThat(events.events()).contains("failed outbound timeout");
+        }
+    }
+
+    @Test
+    void connectionToTheProxyItselfIsRefusedAsALoop() throws Exception {
+        listeners = new Listeners(List.of(new Listeners.Endpoint(Direction.OUTBOUND, loopback(0))),
+                RelaySettings.defaults(), accepted -> (InetSocketAddress) accepted.localAddress(), events);
+        listeners.bind();
+        listeners.startAccepting();
+        InetSocketAddress proxy = listeners.address(Direction.OUTBOUND);
+
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            assertThat(readToEnd(client.getInputStream())).isEqualTo("reset after 0 bytes");
+        }
+        assertThat(events.events()).containsExactly("failed outbound loop");
+        assertThat(listeners.openConnections()).isLessThanOrEqualTo(1); // no second connection ever existed
+    }
+
+    @Test
+    void slowReaderKeepsProxyMemoryBoundedAndLosesNothing() throws Exception {
+        long size = 512 * MIB;
+        long[] peakPinned = {0};
+        CompletableFuture<Payload.Received> atTarget = new CompletableFuture<>();
+        peer = new TestPeer(s -> {
+            InputStream in = s.getInputStream();
+            long stallUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (System.nanoTime() < stallUntil) { // a stalled reader: the sender fills every buffer
+                peakPinned[0] = Math.max(peakPinned[0], PooledByteBufAllocator.DEFAULT.pinnedDirectMemory());
+                Thread.sleep(20);
+            }
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            for (int reads = 0, n; (n = in.read(buf, 0, reads < 300 ? 4096 : buf.length)) >= 0; reads++) {
+                sha.update(buf, 0, n);
+                total += n;
+                if (reads < 300) { // then a trickle, before reading at full speed
+                    peakPinned[0] = Math.max(peakPinned[0], PooledByteBufAllocator.DEFAULT.pinnedDirectMemory());
+                    Thread.sleep(2);
+                }
+            }
+            atTarget.complete(new Payload.Received(HexFormat.of().formatHex(sha.digest()), total));
+        });
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        String sent;
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            sent = Payload.send(client.getOutputStream(), 7, size);
+            client.shutdownOutput();
+            assertThat(client.getInputStream().read()).isEqualTo(-1);
+        }
+
+        Payload.Received received = atTarget.get(60, TimeUnit.SECONDS);
+        assertThat(received.bytes()).isEqualTo(size);
+        assertThat(received.sha256()).isEqualTo(sent);
+        // One connection may hold one read (128 KiB) plus the high water mark (64 KiB) per direction.
+        assertThat(peakPinned[0]).isLessThan(1 * MIB);
+        assertThat(PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory()).isLessThan(64 * MIB);
+        assertThat(peer.failures()).isEmpty();
+    }
+
+    @Test
+    void fiveHundredConcurrentConnectionsEachCarryTheirOwnData() throws Exception {
+        peer = new TestPeer(s -> s.getInputStream().transferTo(s.getOutputStream()), 1024);
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        List<Socket> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 500; i++) {
+                Socket c = new Socket(proxy.getAddress(), proxy.getPort());
+                c.setSoTimeout(20_000);
+                clients.add(c);
+            }
+            for (int i = 0; i < 500; i++) {
+                clients.get(i).getOutputStream().write(message(i));
+            }
+            for (int i = 0; i < 500; i++) {
+                assertThat(clients.get(i).getInputStream().readNBytes(message(i).length)).isEqualTo(message(i));
+            }
+            assertThat(peer.peakOpen()).isEqualTo(500);
+        } finally {
+            for (Socket c : clients) {
+                c.close();
+            }
+        }
+        assertThat(peer.failures()).isEmpty();
+    }
+
+    // --- helpers ---
+
+    private InetSocketAddress proxyTo(InetSocketAddress target, Duration connectTimeout) throws IOException {
+        listeners = new Listeners(List.of(new Listeners.Endpoint(Direction.OUTBOUND, loopback(0))),
+                RelaySettings.defaults().withConnectTimeouts(connectTimeout, connectTimeout),
+                TargetResolver.fixed(target), events);
+        listeners.bind();
+        listeners.startAccepting();
+        return listeners.address(Direction.OUTBOUND);
+    }
+
+    private void awaitClosed() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!events.events().contains("closed outbound") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(events.events()).contains("closed outbound");
+    }
+
+    private static InetSocketAddress loopback(int port) {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    }
+
+    private static byte[] message(int i) {
+        byte[] m = new byte[8 * 1024];
+        for (int j = 0; j < m.length; j++) {
+            m[j] = (byte) (i * 31 + j);
+        }
+        return m;
+    }
+
+    /** "eof after N bytes" or "reset after N bytes": how the stream ended. */
+    private static String readToEnd(InputStream in) throws IOException {
+        long n = 0;
+        byte[] buf = new byte[8192];
+        try {
+            for (int r; (r = in.read(buf)) >= 0; ) {
+                n += r;
+            }
+            return "eof after " + n + " bytes";
+        } catch (SocketException e) {
+            if (String.valueOf(e.getMessage()).contains("reset")) {
+                return "reset after " + n + " bytes";
+            }
+            throw e;
+        }
+    }
+
+    private static Thread sendInBackground(Socket s, long seed, long size) {
+        Thread t = new Thread(() -> {
+            try {
+                Payload.send(s.getOutputStream(), seed, size);
+                s.shutdownOutput();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, "sender-" + seed);
+        t.start();
+        return t;
+    }
+
+    /** Fills a silent listener's accept queue so the kernel drops further SYNs. */
+    private static final class BacklogFiller implements AutoCloseable {
+        private final List<Socket> sockets = new ArrayList<>();
+
+        BacklogFiller(ServerSocket silent) throws IOException {
+            for (int i = 0; i < 16; i++) {
+                Socket s = new Socket();
+                try {
+                    s.connect(silent.getLocalSocketAddress(), 200);
+                    sockets.add(s);
+                } catch (SocketTimeoutException full) {
+                    s.close();
+                    return;
+                }
+            }
+            throw new IllegalStateException("backlog never filled");
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+}

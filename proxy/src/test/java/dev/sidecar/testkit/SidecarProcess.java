@@ -1,0 +1,110 @@
+package dev.sidecar.testkit;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * {@code bin/sidecar run} started exactly as a user would (the real launcher, as root) inside a
+ * test namespace, with its log collected line by line. Debug logging is on, so every relayed
+ * connection leaves one line.
+ */
+public final class SidecarProcess implements AutoCloseable {
+    private static final Path LAUNCHER = Path.of(System.getProperty("sidecar.launcher", "../bin/sidecar")).toAbsolutePath().normalize();
+
+    private final Process process;
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Thread reader;
+
+    private SidecarProcess(Process process) {
+        this.process = process;
+        reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    lines.add(line);
+                }
+            } catch (IOException ended) {
+                // the process is gone
+            }
+        }, "sidecar-log");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts {@code sidecar run args...} in {@code ns} and waits until it accepts connections. */
+    public static SidecarProcess start(String ns, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("env", "SIDECAR_LOG_LEVEL=DEBUG", LAUNCHER.toString(), "run"));
+        cmd.addAll(List.of(args));
+        SidecarProcess p = new SidecarProcess(new ProcessBuilder(NetnsLab.inNs(ns, cmd.toArray(String[]::new)))
+                .redirectErrorStream(true).start());
+        p.await(l -> l.contains("Sidecar: accepting"), 30);
+        return p;
+    }
+
+    /** Waits up to {@code seconds} for a log line matching {@code test}; fails with the log. */
+    public String await(Predicate<String> test, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            for (String line : lines) {
+                if (test.test(line)) {
+                    return line;
+                }
+            }
+            if (!process.isAlive() && lines.stream().noneMatch(test)) {
+                throw new AssertionError("sidecar exited " + process.exitValue() + " first; log:\n" + log());
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no matching sidecar log line in " + seconds + " s; log:\n" + log());
+    }
+
+    /** Every connection line ({@code inbound|outbound CLIENT -> TARGET sent=...}) so far. */
+    public List<String> connectionLines() {
+        return lines.stream().filter(l -> l.contains("FrontendHandler:")).toList();
+    }
+
+    public String log() {
+        return String.join("\n", lines);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Sends SIGTERM and waits for the exit code. */
+    public int terminate(int seconds) throws Exception {
+        process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its log pipe
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("sidecar did not exit within " + seconds + " s of SIGTERM; log:\n" + log());
+        }
+        reader.join(5000); // the last lines may still be in the pipe
+        return process.exitValue();
+    }
+
+    /** SIGKILL, as a crash would. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                kill();
+            }
+        }
+    }
+}

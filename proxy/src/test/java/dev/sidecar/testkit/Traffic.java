@@ -1,0 +1,165 @@
+package dev.sidecar.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs {@link TrafficMain} as its own process inside a namespace, optionally as another uid
+ * ({@code setpriv}), from a world-readable copy of its class file.
+ */
+public final class Traffic implements AutoCloseable {
+    private final Path classes;
+    private final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private final List<Process> servers = new ArrayList<>();
+
+    public Traffic() throws IOException {
+        classes = Files.createTempDirectory("rly-traffic", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        Path pkg = Files.createDirectories(classes.resolve("dev/sidecar/testkit"));
+        Path from = Path.of(TrafficMain.class.getProtectionDomain().getCodeSource().getLocation().getPath(), "dev/sidecar/testkit");
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("TrafficMain")).toList()) {
+                Files.copy(f, pkg.resolve(f.getFileName()));
+            }
+        }
+        for (Path p : List.of(classes.resolve("dev"), classes.resolve("dev/sidecar"), pkg)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    /** Starts a server in {@code ns} as {@code uid} on {@code port}; returns once it listens. */
+    public Server serve(String ns, int uid, int port) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "serve", Integer.toString(port))))
+                .redirectErrorStream(true).start();
+        servers.add(p);
+        Server server = new Server(p);
+        server.await("listening", 20);
+        return server;
+    }
+
+    /** A running {@code serve} process and the lines it printed. */
+    public static final class Server {
+        private final Process process;
+        private final List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Server(Process process) {
+            this.process = process;
+            Thread t = new Thread(() -> {
+                try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        lines.add(line);
+                    }
+                } catch (IOException ended) {
+                    // process gone
+                }
+            }, "traffic-server");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        /** The first line starting with {@code prefix}, waiting up to {@code seconds}. */
+        public String await(String prefix, int seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                for (String line : lines) {
+                    if (line.startsWith(prefix)) {
+                        return line;
+                    }
+                }
+                if (!process.isAlive()) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            throw new AssertionError("server printed no line starting with '" + prefix + "': " + lines);
+        }
+
+        /** The line for the connection that asked for bytes from {@code seed}. */
+        public String connection(long seed) throws InterruptedException {
+            return await("seed=" + seed + " ", 30);
+        }
+    }
+
+    /** The result line of one client run, parsed into key=value pairs. */
+    public record Result(Map<String, String> fields, String line) {
+        public String get(String key) {
+            return fields.get(key);
+        }
+
+        public boolean ok() {
+            return !fields.containsKey("error");
+        }
+    }
+
+    /** Runs one client to completion: {@code connect host port send seedSend recv seedRecv [rate]}. */
+    public Result connect(String ns, int uid, String host, int port, long send, long seedSend, long recv, long seedRecv,
+            double mibPerSecond) throws IOException, InterruptedException {
+        Process p = start(ns, uid, host, port, send, seedSend, recv, seedRecv, mibPerSecond);
+        return finish(p);
+    }
+
+    /** Starts a client without waiting; see {@link #finish}. */
+    public Process start(String ns, int uid, String host, int port, long send, long seedSend, long recv, long seedRecv,
+            double mibPerSecond) throws IOException {
+        return new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "connect", host, Integer.toString(port), Long.toString(send),
+                Long.toString(seedSend), Long.toString(recv), Long.toString(seedRecv), Double.toString(mibPerSecond))))
+                .redirectErrorStream(true).start();
+    }
+
+    /** Waits for a client started with {@link #start} and parses its last line. */
+    public Result finish(Process p) throws IOException, InterruptedException {
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("client did not finish: " + out);
+        }
+        String last = out.substring(out.lastIndexOf('\n') + 1);
+        Map<String, String> fields = new HashMap<>();
+        for (String part : last.split(" ")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                fields.put(part.substring(0, eq), part.substring(eq + 1));
+            }
+        }
+        if (!fields.containsKey("local")) {
+            throw new IllegalStateException("client printed no result: " + out);
+        }
+        if (fields.containsKey("error")) { // error messages contain spaces
+            fields.put("error", last.substring(last.indexOf("error=") + 6));
+        }
+        return new Result(fields, last);
+    }
+
+    private String[] command(int uid, String... args) {
+        List<String> cmd = new ArrayList<>();
+        if (uid != 0) {
+            cmd.addAll(List.of("setpriv", "--reuid", Integer.toString(uid), "--regid", Integer.toString(uid), "--clear-groups"));
+        }
+        cmd.addAll(List.of(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", classes.toString(), TrafficMain.class.getName()));
+        cmd.addAll(List.of(args));
+        return cmd.toArray(String[]::new);
+    }
+
+    @Override
+    public void close() {
+        for (Process p : servers) {
+            p.destroyForcibly();
+        }
+        try (Stream<Path> walk = Files.walk(classes)) {
+            for (Path p : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package dev.sidecar.testkit;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.SplittableRandom;
+
+/**
+ * A tiny traffic program that namespace tests run as a separate process (any uid, any namespace).
+ * It depends on the JDK only, so a test can copy its class file where every uid can read it.
+ *
+ * <pre>
+ * serve PORT                          accept forever; per connection read a 16-byte header (size,
+ *                                     seed), send size bytes from seed while reading the rest to
+ *                                     EOF, then print: seed=S received=N sha=HEX from=ADDR
+ * connect HOST PORT SEND SEED_SEND RECV SEED_RECV [MIB_PER_S]
+ *                                     ask for RECV bytes from SEED_RECV, send SEND bytes from
+ *                                     SEED_SEND (at most MIB_PER_S), read to EOF, then print:
+ *                                     local=ADDR received=N sha=HEX sentsha=HEX ms=T
+ *                                     or on failure: local=ADDR error=MESSAGE ms=T (exit 1)
+ * </pre>
+ * The bytes for a seed are {@link #expectedSha} of the same seed and size.
+ */
+public final class TrafficMain {
+    private TrafficMain() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args[0].equals("serve")) {
+            serve(Integer.parseInt(args[1]));
+        } else {
+            double rate = args.length > 7 ? Double.parseDouble(args[7]) : 0;
+            System.exit(connect(args[1], Integer.parseInt(args[2]), Long.parseLong(args[3]), Long.parseLong(args[4]),
+                    Long.parseLong(args[5]), Long.parseLong(args[6]), rate));
+        }
+    }
+
+    private static void serve(int port) throws IOException {
+        try (ServerSocket server = new ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(InetAddress.getByName("::"), port), 512);
+            System.out.println("listening " + port);
+            System.out.flush();
+            while (true) {
+                Socket s = server.accept();
+                new Thread(() -> serveOne(s)).start();
+            }
+        }
+    }
+
+    private static void serveOne(Socket s) {
+        try (s) {
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            long size = in.readLong();
+            long seed = in.readLong();
+            Thread sender = sendInBackground(s, size, seed, 0);
+            String[] got = receive(in);
+            sender.join();
+            println("seed=" + seed + " received=" + got[0] + " sha=" + got[1] + " from=" + s.getRemoteSocketAddress());
+        } catch (Exception e) {
+            println("serve error=" + e);
+        }
+    }
+
+    private static int connect(String host, int port, long send, long seedSend, long recv, long seedRecv, double rate) {
+        long start = System.nanoTime();
+        String local = "?";
+        try (Socket s = new Socket(host, port)) {
+            local = String.valueOf(s.getLocalSocketAddress());
+            s.setSoTimeout(60_000);
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeLong(recv);
+            out.writeLong(seedRecv);
+            String[] sentSha = new String[1];
+            Thread sender = new Thread(() -> {
+                try {
+                    sentSha[0] = send(s.getOutputStream(), send, seedSend, rate);
+                    s.shutdownOutput();
+                } catch (IOException e) {
+                    sentSha[0] = "error " + e.getMessage();
+                }
+            });
+            sender.start();
+            String[] got = receive(s.getInputStream());
+            sender.join();
+            println("local=" + local + " received=" + got[0] + " sha=" + got[1] + " sentsha=" + sentSha[0] + " ms=" + ms(start));
+            return 0;
+        } catch (Exception e) {
+            println("local=" + local + " error=" + e.getMessage() + " ms=" + ms(start));
+            return 1;
+        }
+    }
+
+    /** SHA-256 (hex) of {@code size} bytes from {@code seed}. */
+    public static String expectedSha(long seed, long size) throws IOException {
+        return send(OutputStream.nullOutputStream(), size, seed, 0);
+    }
+
+    private static Thread sendInBackground(Socket s, long size, long seed, double rate) {
+        Thread t = new Thread(() -> {
+            try {
+                send(s.getOutputStream(), size, seed, rate);
+                s.shutdownOutput();
+            } catch (IOException ignored) {
+                // the receiver reports what arrived
+            }
+        });
+        t.start();
+        return t;
+    }
+
+    static String send(OutputStream out, long size, long seed, double mibPerSecond) throws IOException {
+        MessageDigest sha = sha256();
+        SplittableRandom random = new SplittableRandom(seed);
+        byte[] chunk = new byte[64 * 1024];
+        long start = System.nanoTime();
+        long sent = 0;
+        while (sent < size) {
+            int n = (int) Math.min(chunk.length, size - sent);
+            for (int i = 0; i < n; i += 8) {
+                long v = random.nextLong();
+                for (int j = 0; j < 8 && i + j < n; j++) {
+                    chunk[i + j] = (byte) (v >>> (8 * j));
+                }
+            }
+            sha.update(chunk, 0, n);
+            out.write(chunk, 0, n);
+            sent += n;
+            if (mibPerSecond > 0) {
+                long due = start + (long) (sent / (mibPerSecond * 1024 * 1024) * 1e9);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    sleep(wait / 1_000_000);
+                }
+            }
+        }
+        out.flush();
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static String[] receive(InputStream in) throws IOException {
+        MessageDigest sha = sha256();
+        byte[] chunk = new byte[64 * 1024];
+        long total = 0;
+        for (int n; (n = in.read(chunk)) >= 0; ) {
+            sha.update(chunk, 0, n);
+            total += n;
+        }
+        return new String[] {Long.toString(total), HexFormat.of().formatHex(sha.digest())};
+    }
+
+    private static synchronized void println(String line) {
+        System.out.println(line);
+        System.out.flush();
+    }
+
+    private static long ms(long start) {
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
