@@ -1,0 +1,589 @@
+#!/usr/bin/env bash
+# System benchmark of the sidecar against direct TCP and HAProxy (issue 4). Needs root.
+#
+#   sudo bench/run.sh            # all three modes, ~4 minutes, then bench/report writes RESULTS.md
+#
+# Builds throwaway namespaces: one client, one server, and one pod per mode, each pod joined to the
+# client and to the server by veth pairs (198.18.0.0/15 only):
+#
+#   client ── pod-direct  ── server     no rules, no proxy
+#   client ── pod-sidecar ── server     `sidecar run` (installs the rules, drops to uid 2102)
+#   client ── pod-haproxy ── server     `sidecar iptables install` + HAProxy as uid 2102
+#
+# Every scenario is measured in every mode, interleaved round by round, so a noisy neighbour hurts
+# all three alike. Raw results go to bench/out/<run-id>/ (results.tsv, meta.env, commands.txt, logs/).
+# Every loop is bounded; the whole run is bounded by BENCH_MAX_SECONDS; the namespaces and every
+# process started here are removed on exit, failure, Ctrl-C or timeout.
+#
+# Knobs (environment): BENCH_MODES=direct,sidecar,haproxy  BENCH_ROUNDS=3  BENCH_BULK_SECONDS=5
+#   BENCH_RATE_SECONDS=4  BENCH_PING_COUNT=20000  BENCH_HOLD_CONNS=1000  BENCH_START_TRIALS=5
+#   BENCH_RULE_TRIALS=5  BENCH_MAX_SECONDS=1200  SIDECAR=bin/sidecar  BENCH_SIDECAR_ARGS=  BENCH_NO_BUILD=1
+#   BENCH_NO_REPORT=1
+set -euo pipefail
+
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+MAX_SECONDS=${BENCH_MAX_SECONDS:-1200}
+if [[ -z ${SCB_BOUNDED:-} ]]; then
+  # The whole run is bounded: after MAX_SECONDS the script gets SIGTERM and its trap cleans up.
+  SCB_BOUNDED=1 exec timeout --foreground -k 60 "$MAX_SECONDS" "$0" "$@"
+fi
+
+if [[ $(id -u) != 0 ]]; then
+  echo "bench/run.sh: needs root (it creates network namespaces); run it with sudo" >&2
+  exit 2
+fi
+
+IFS=, read -r -a MODES <<<"${BENCH_MODES:-direct,sidecar,haproxy}"
+ROUNDS=${BENCH_ROUNDS:-3}
+BULK_SECONDS=${BENCH_BULK_SECONDS:-5}
+RATE_SECONDS=${BENCH_RATE_SECONDS:-4}
+PING_COUNT=${BENCH_PING_COUNT:-20000}
+HOLD_CONNS=${BENCH_HOLD_CONNS:-1000}
+START_TRIALS=${BENCH_START_TRIALS:-5}
+RULE_TRIALS=${BENCH_RULE_TRIALS:-5}
+SIDECAR=${SIDECAR:-$root/bin/sidecar}
+read -r -a RUN_ARGS <<<"${BENCH_SIDECAR_ARGS:-}" # extra `sidecar run` options, e.g. to compare a tuning
+PROXY_UID=2102
+PIN_CPU=1 # the CPU that client, proxy and server share for the round-trip latency scenario
+
+((START_TRIALS <= 19)) || { echo "bench/run.sh: BENCH_START_TRIALS must be at most 19" >&2; exit 2; }
+for m in "${MODES[@]}"; do
+  [[ $m == direct || $m == sidecar || $m == haproxy ]] || { echo "bench/run.sh: BENCH_MODES: unknown mode '$m' (direct, sidecar, haproxy)" >&2; exit 2; }
+done
+has_mode() { [[ " ${MODES[*]} " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------- packages
+declare -A wanted=([iperf3]=iperf3 [haproxy]=haproxy [gnuplot]=gnuplot-nox [gcc]=gcc [jq]=jq [ip]=iproute2 [taskset]=util-linux [setpriv]=util-linux)
+missing=()
+for cmd in "${!wanted[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}"); done
+if ((${#missing[@]})); then
+  echo "bench/run.sh: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian package starts a system-wide HAProxy; the benchmark only runs its own, in the pod.
+
+# ---------------------------------------------------------------- run directory
+run_id=$(date -u +%Y%m%dT%H%M%SZ)
+out=$here/out/$run_id
+mkdir -p "$out/logs"
+results=$out/results.tsv
+commands=$out/commands.txt
+printf 'scenario\tmode\tround\tmetric\tvalue\n' >"$results"
+: >"$commands"
+log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$out/run.log" >&2; }
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
+# Remembers the exact command of each scenario and mode once (the first round's).
+note_cmd() {
+  local key=$1; shift
+  grep -q "^$key: " "$commands" 2>/dev/null || printf '%s: %s\n' "$key" "$*" >>"$commands"
+}
+
+# ---------------------------------------------------------------- cleanup
+sfx=$(printf '%04x' $((RANDOM % 65536)))
+NSES=()
+PIDS=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e
+  # Processes first (a process keeps its namespace alive), politely, then by force.
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for _ in $(seq 50); do
+    local alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  for ns in "${NSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  local left
+  left=$(ip netns list | grep -- "-$sfx" || true)
+  [[ -z $left ]] || echo "bench/run.sh: namespaces left behind: $left" >&2
+  ((rc == 0)) || echo "bench/run.sh: failed (exit $rc); raw output in $out" >&2
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Starts a background process inside a namespace; its pid (ip netns exec execs the command) is
+# remembered for cleanup until it is reaped, and left in $BG_PID.
+start_bg() {
+  local name=$1 ns=$2; shift 2
+  ip netns exec "$ns" "$@" >"$out/logs/$name.log" 2>&1 &
+  BG_PID=$!
+  PIDS+=("$BG_PID")
+}
+# Stops one process started with start_bg: SIGTERM, wait up to $2 seconds, then SIGKILL.
+stop_pid() {
+  local pid=$1 grace=${2:-5}
+  kill -TERM "$pid" 2>/dev/null || { reap "$pid"; return 0; }
+  for _ in $(seq $((grace * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  reap "$pid"
+}
+# Waits for a process started with start_bg and forgets it, so cleanup never signals a reused pid.
+reap() {
+  wait "$1" 2>/dev/null || true
+  local keep=() p
+  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# ---------------------------------------------------------------- tools
+log "run $run_id: modes ${MODES[*]}, $ROUNDS rounds; raw results in $out"
+tools=$out/bin
+mkdir -p "$tools"
+gcc -O2 -Wall -o "$tools/loadgen" "$here/native/loadgen.c" -lpthread
+gcc -O2 -Wall -o "$tools/echod" "$here/native/echod.c" -lpthread
+LOADGEN=$tools/loadgen
+ECHOD=$tools/echod
+ulimit -n "$(ulimit -Hn)"
+
+if has_mode sidecar || has_mode haproxy || ((RULE_TRIALS > 0)) || ((START_TRIALS > 0)); then
+  # A stale jar would silently measure old code: rebuild it from this checkout first (skip with
+  # BENCH_NO_BUILD=1, or when SIDECAR names another launcher).
+  if [[ -z ${BENCH_NO_BUILD:-} && $SIDECAR == "$root/bin/sidecar" ]]; then
+    log "building proxy/target/sidecar.jar"
+    (cd "$root" && mvn -B -q -pl proxy -am package -DskipTests) >"$out/logs/build.log" 2>&1 || { tail -20 "$out/logs/build.log" >&2; echo "bench/run.sh: the build failed (log: $out/logs/build.log)" >&2; exit 1; }
+  fi
+  # The launcher stages the jar for uid 2102 on its first run as root, so no trial pays for that.
+  "$SIDECAR" --version >"$out/logs/sidecar-version.log" 2>&1 || "$SIDECAR" --help >"$out/logs/sidecar-version.log" 2>&1 || { cat "$out/logs/sidecar-version.log" >&2; echo "bench/run.sh: $SIDECAR --version failed" >&2; exit 1; }
+fi
+
+# ---------------------------------------------------------------- machine and versions
+{
+  echo "run_id=$run_id"
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "nproc=$(nproc)"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "kernel=$(uname -r)"
+  echo "mem_total=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "java=$(java -version 2>&1 | head -1)"
+  echo "haproxy=$(haproxy -v | head -1)"
+  echo "iperf3=$(iperf3 --version | head -1)"
+  echo "gcc=$(gcc --version | head -1)"
+  echo "iptables=$(iptables --version)"
+  echo "sidecar=$(head -1 "$out/logs/sidecar-version.log" 2>/dev/null)"
+  echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo '-dirty')"
+  [[ -f $root/proxy/target/sidecar.jar ]] && echo "sidecar_jar_sha256=$(sha256sum "$root/proxy/target/sidecar.jar" | cut -c1-16)"
+  echo "sidecar_java_opts=${SIDECAR_JAVA_OPTS:-(launcher default)}"
+  echo "sidecar_run_args=${RUN_ARGS[*]}"
+  echo "modes=${MODES[*]}"
+  echo "rounds=$ROUNDS"
+  echo "bulk_seconds=$BULK_SECONDS"
+  echo "rate_seconds=$RATE_SECONDS"
+  echo "ping_count=$PING_COUNT"
+  echo "hold_conns=$HOLD_CONNS"
+  echo "pin_cpu=$PIN_CPU"
+} >"$out/meta.env"
+
+# ---------------------------------------------------------------- topology
+# Mode i (direct=1, sidecar=2, haproxy=3): client 198.18.1i.1 -- 198.18.1i.2 pod 198.18.2i.1 -- 198.18.2i.2 server
+declare -A IDX=([direct]=1 [sidecar]=2 [haproxy]=3)
+declare -A POD
+client_ip() { echo "198.18.1${IDX[$1]}.1"; }
+pod_ip() { echo "198.18.1${IDX[$1]}.2"; }
+server_ip() { echo "198.18.2${IDX[$1]}.2"; }
+
+new_ns() {
+  local ns=$1
+  ip netns add "$ns"
+  NSES+=("$ns")
+  in_ns "$ns" ip link set lo up
+}
+# veth between two namespaces: link NS_A DEV_A CIDR_A NS_B DEV_B CIDR_B
+link() {
+  ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+  in_ns "$1" ip addr add "$3" dev "$2"
+  in_ns "$4" ip addr add "$6" dev "$5"
+  in_ns "$1" ip link set "$2" up
+  in_ns "$4" ip link set "$5" up
+}
+# Pod namespace tuning, the same in every mode: a wide ephemeral port range for the connection
+# rate, and a short conntrack TIME_WAIT so NAT entries of finished connections (proxy modes) do not
+# fill the conntrack table during the rate scenario.
+tune_pod() {
+  in_ns "$1" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
+  in_ns "$1" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=2 2>/dev/null || true
+}
+make_pod() { # make_pod NAME SUBNET_IN SUBNET_OUT -> pod namespace joined to client and server
+  local ns=$1 a=$2 b=$3
+  new_ns "$ns"
+  link "$NS_CLIENT" "c-$a" "198.18.$a.1/24" "$ns" "to-client" "198.18.$a.2/24"
+  link "$ns" "to-server" "198.18.$b.1/24" "$NS_SERVER" "s-$b" "198.18.$b.2/24"
+  tune_pod "$ns"
+}
+
+wait_listen() { # wait_listen NS PORT SECONDS [PID that must stay alive meanwhile]
+  local deadline=$((SECONDS + $3))
+  until in_ns "$1" ss -Hltn "sport = :$2" | grep -q .; do
+    ((SECONDS < deadline)) || { log "nothing listens on port $2 in $1 after $3 s"; return 1; }
+    if [[ -n ${4:-} ]] && ! kill -0 "$4" 2>/dev/null; then log "the process meant to listen on port $2 in $1 exited"; return 1; fi
+    sleep 0.05
+  done
+}
+
+NS_CLIENT=scb-client-$sfx
+NS_SERVER=scb-server-$sfx
+new_ns "$NS_CLIENT"
+new_ns "$NS_SERVER"
+for m in "${MODES[@]}"; do
+  POD[$m]=scb-pod-$m-$sfx
+  make_pod "${POD[$m]}" "1${IDX[$m]}" "2${IDX[$m]}"
+done
+
+# Servers: iperf3, a short-exchange server (rr) and an echo server in the server namespace; iperf3
+# and rr in every pod (the inbound application).
+note_cmd "servers" "ip netns exec SERVER iperf3 -s -p 5201; ip netns exec SERVER $ECHOD rr 7001 -T 2; ip netns exec SERVER $ECHOD echo 7002; in each POD: iperf3 -s -p 5201; $ECHOD rr 7001 -T 1"
+start_bg server-iperf3 "$NS_SERVER" iperf3 -s -p 5201
+start_bg server-rr "$NS_SERVER" "$ECHOD" rr 7001 -T 2
+start_bg server-echo "$NS_SERVER" "$ECHOD" echo 7002
+ECHO_PID=$BG_PID
+for m in "${MODES[@]}"; do
+  start_bg "pod-$m-iperf3" "${POD[$m]}" iperf3 -s -p 5201
+  start_bg "pod-$m-rr" "${POD[$m]}" "$ECHOD" rr 7001 -T 1
+done
+wait_listen "$NS_SERVER" 5201 10
+wait_listen "$NS_SERVER" 7001 10
+wait_listen "$NS_SERVER" 7002 10
+for m in "${MODES[@]}"; do wait_listen "${POD[$m]}" 5201 10; wait_listen "${POD[$m]}" 7001 10; done
+
+# ---------------------------------------------------------------- proxies
+declare -A PROXY_PID
+ipt_save_all() { # every variant's nat table, to find our chains whichever backend installed them
+  in_ns "$1" iptables-legacy-save -t nat 2>/dev/null || true
+  in_ns "$1" iptables-nft-save -t nat 2>/dev/null || true
+}
+has_rules() { ipt_save_all "$1" | grep -q 'PROXY_INIT_OUTPUT' && ipt_save_all "$1" | grep -q 'PROXY_INIT_REDIRECT'; }
+
+# Proves the proxy path: with filter rules that reset any connection to port 7001 that was NOT
+# redirected (outbound: not from the proxy uid; inbound: arriving on the veth unchanged), a short
+# exchange must still succeed both ways. In direct mode the same rules must make it fail.
+verify_path() { # verify_path MODE SECONDS
+  local m=$1 t=$2 ns=${POD[$1]} ok=1
+  local out_rule=(OUTPUT -p tcp -d "$(server_ip "$m")" --dport 7001 -m owner ! --uid-owner "$PROXY_UID" -j REJECT --reject-with tcp-reset)
+  local in_rule=(INPUT -i to-client -p tcp --dport 7001 -j REJECT --reject-with tcp-reset)
+  in_ns "$ns" iptables -w -I "${out_rule[@]}"
+  in_ns "$ns" iptables -w -I "${in_rule[@]}"
+  local o i
+  [[ $m != direct ]] || t=1 # the negative control: these probes must fail, no need to wait long
+  o=$(in_ns "$ns" "$LOADGEN" probe "$(server_ip "$m")" 7001 -t "$t" || true)
+  i=$(in_ns "$NS_CLIENT" "$LOADGEN" probe "$(pod_ip "$m")" 7001 -t "$t" || true)
+  in_ns "$ns" iptables -w -D "${out_rule[@]}"
+  in_ns "$ns" iptables -w -D "${in_rule[@]}"
+  [[ $o == *ok_realtime_ns=0* || -z $o ]] && ok=0
+  [[ $i == *ok_realtime_ns=0* || -z $i ]] && ok=0
+  if [[ $m == direct ]]; then
+    ((ok == 0)) || { log "direct: a connection that should have been reset got through: the path check is broken"; return 1; }
+    in_ns "$ns" "$LOADGEN" probe "$(server_ip "$m")" 7001 -t 2 >/dev/null || { log "direct: outbound exchange failed"; return 1; }
+    in_ns "$NS_CLIENT" "$LOADGEN" probe "$(pod_ip "$m")" 7001 -t 2 >/dev/null || { log "direct: inbound exchange failed"; return 1; }
+  else
+    ((ok == 1)) || { log "$m: traffic does not go through the proxy (outbound: ${o:-none}; inbound: ${i:-none})"; return 1; }
+  fi
+}
+
+write_haproxy_cfg() {
+  cat >"$out/haproxy.cfg" <<EOF
+# Written by bench/run.sh. HAProxy as a transparent sidecar: the pod's iptables rules redirect to
+# 4140/4143, and "server s 0.0.0.0:0" connects to each connection's SO_ORIGINAL_DST target.
+global
+    maxconn 8000
+
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 1h
+    timeout server 1h
+
+listen outbound
+    bind 127.0.0.1:4140
+    server s 0.0.0.0:0
+
+listen inbound
+    bind 0.0.0.0:4143
+    server s 0.0.0.0:0
+EOF
+}
+
+start_haproxy() {
+  local ns=${POD[haproxy]}
+  write_haproxy_cfg
+  note_cmd "haproxy-rules" ip netns exec "$ns" "$SIDECAR" iptables install
+  in_ns "$ns" "$SIDECAR" iptables install >"$out/logs/haproxy-rules.log" 2>&1 || { log "sidecar iptables install failed in the HAProxy pod: $(tail -1 "$out/logs/haproxy-rules.log")"; return 1; }
+  has_rules "$ns" || { log "sidecar iptables install left no PROXY_INIT chains in the HAProxy pod"; return 1; }
+  note_cmd "haproxy" ip netns exec "$ns" setpriv --reuid "$PROXY_UID" --regid "$PROXY_UID" --clear-groups haproxy -db -f "$out/haproxy.cfg"
+  start_bg haproxy "$ns" setpriv --reuid "$PROXY_UID" --regid "$PROXY_UID" --clear-groups haproxy -db -f "$out/haproxy.cfg"
+  PROXY_PID[haproxy]=$BG_PID
+  wait_listen "$ns" 4140 10 "$BG_PID" && wait_listen "$ns" 4143 10 "$BG_PID"
+}
+start_sidecar() {
+  local ns=${POD[sidecar]}
+  note_cmd "sidecar" ip netns exec "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
+  start_bg sidecar "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
+  PROXY_PID[sidecar]=$BG_PID
+  wait_listen "$ns" 4140 30 "$BG_PID" && wait_listen "$ns" 4143 30 "$BG_PID"
+}
+declare -A STARTED=([direct]=1)
+if has_mode haproxy; then start_haproxy && STARTED[haproxy]=1; fi
+if has_mode sidecar; then start_sidecar && STARTED[sidecar]=1; fi
+# A proxy mode whose path cannot be proven is dropped (and the report says so) rather than aborting
+# the run: the other modes' figures are still worth having. direct must always work.
+verified=()
+for m in "${MODES[@]}"; do
+  if [[ -n ${STARTED[$m]:-} ]] && verify_path "$m" 20; then
+    verified+=("$m")
+  elif [[ $m == direct ]]; then
+    exit 1
+  else
+    log "$m: DROPPED from this run: it did not start or its path check failed (logs in $out/logs/)"
+    record setup "$m" 0 failed 1
+    [[ -n ${PROXY_PID[$m]:-} ]] && stop_pid "${PROXY_PID[$m]}" 40
+    unset "PROXY_PID[$m]"
+  fi
+done
+MODES=("${verified[@]}")
+sed -i "s/^modes=.*/modes=${MODES[*]}/" "$out/meta.env"
+log "paths verified: ${MODES[*]}"
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+proxy_modes=()
+for m in "${MODES[@]}"; do [[ $m == direct ]] || proxy_modes+=("$m"); done
+
+# ---------------------------------------------------------------- memory
+# Idle RSS right after start-up and the path check, then with HOLD_CONNS idle proxied connections
+# (outbound, each proven end to end with a one-byte echo), before any load.
+measure_memory() { # measure_memory MODE ROUND
+  local m=$1 r=$2 pid=${PROXY_PID[$1]} before after holder
+  sleep 1
+  before=$(rss_kib "$pid")
+  note_cmd "memory-hold-$m" ip netns exec "${POD[$m]}" "$LOADGEN" hold "$(server_ip "$m")" 7002 -n "$HOLD_CONNS" -t 60
+  start_bg "hold-$m-$r" "${POD[$m]}" "$LOADGEN" hold "$(server_ip "$m")" 7002 -n "$HOLD_CONNS" -t 60
+  holder=$BG_PID
+  local deadline=$((SECONDS + 40))
+  until grep -q ready "$out/logs/hold-$m-$r.log"; do
+    if ! kill -0 "$holder" 2>/dev/null || ((SECONDS > deadline)); then
+      log "$m: could not hold $HOLD_CONNS connections: $(tail -1 "$out/logs/hold-$m-$r.log")"
+      stop_pid "$holder"
+      record memory "$m" "$r" rss_idle_kib "$before"
+      return 0
+    fi
+    sleep 0.1
+  done
+  sleep 1
+  after=$(rss_kib "$pid")
+  stop_pid "$holder"
+  record memory "$m" "$r" rss_idle_kib "$before"
+  record memory "$m" "$r" rss_held_kib "$after"
+  record memory "$m" "$r" per_conn_kib "$(awk -v a="$after" -v b="$before" -v n="$HOLD_CONNS" 'BEGIN {printf "%.2f", (a - b) / n}')"
+  log "memory $m round $r: idle $before KiB, with $HOLD_CONNS connections $after KiB"
+}
+# Once per proxy, on the fresh process: allocators keep freed memory, so a second hold on the same
+# process would cost almost nothing and understate the per-connection figure.
+for m in "${proxy_modes[@]}"; do measure_memory "$m" 1; done
+
+# ---------------------------------------------------------------- scenarios
+# Each measure_* records its figures or, when the tool fails, a "failed" marker, and never aborts
+# the run: one broken mode must not hide the other two.
+proxy_cpu_start() { [[ -n ${PROXY_PID[$1]:-} ]] && cpu_ticks "${PROXY_PID[$1]}" || echo 0; }
+proxy_cpu_record() { # proxy_cpu_record SCENARIO MODE ROUND START_TICKS
+  [[ -n ${PROXY_PID[$2]:-} ]] || return 0
+  local now hz
+  now=$(cpu_ticks "${PROXY_PID[$2]}") hz=$(getconf CLK_TCK)
+  record "$1" "$2" "$3" proxy_cpu_s "$(awk -v a="$now" -v b="$4" -v hz="$hz" 'BEGIN {printf "%.2f", (a - b) / hz}')"
+}
+
+measure_bulk() { # measure_bulk out|in MODE ROUND
+  local dir=$1 m=$2 r=$3 ns target json c0
+  if [[ $dir == out ]]; then ns=${POD[$m]} target=$(server_ip "$m"); else ns=$NS_CLIENT target=$(pod_ip "$m"); fi
+  local cmd=(iperf3 -c "$target" -p 5201 -t "$BULK_SECONDS" -O 1 -J)
+  note_cmd "bulk_$dir-$m" ip netns exec "$ns" "${cmd[@]}"
+  c0=$(proxy_cpu_start "$m")
+  if json=$(in_ns "$ns" timeout $((BULK_SECONDS + 20)) "${cmd[@]}" 2>"$out/logs/bulk_$dir-$m-$r.err"); then
+    echo "$json" >"$out/logs/bulk_$dir-$m-$r.json"
+    local bps retr
+    bps=$(jq -r '.end.sum_received.bits_per_second' <<<"$json")
+    retr=$(jq -r '.end.sum_sent.retransmits // 0' <<<"$json")
+    record "bulk_$dir" "$m" "$r" gbps "$(awk -v b="$bps" 'BEGIN {printf "%.3f", b / 1e9}')"
+    record "bulk_$dir" "$m" "$r" retransmits "$retr"
+    proxy_cpu_record "bulk_$dir" "$m" "$r" "$c0"
+    log "bulk $dir $m round $r: $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s"
+  else
+    echo "$json" >"$out/logs/bulk_$dir-$m-$r.json"
+    record "bulk_$dir" "$m" "$r" failed 1
+    log "bulk $dir $m round $r: FAILED (see logs/bulk_$dir-$m-$r.*)"
+  fi
+}
+
+# Parses loadgen's key=value line into record calls: kv_record SCENARIO MODE ROUND "LINE" KEY...
+kv_record() {
+  local s=$1 m=$2 r=$3 line=$4; shift 4
+  local k v
+  for k in "$@"; do
+    v=$(tr ' ' '\n' <<<"$line" | awk -F= -v k="$k" '$1 == k {print $2}')
+    [[ -n $v ]] && record "$s" "$m" "$r" "$k" "$v"
+  done
+}
+
+measure_rate() { # measure_rate MODE ROUND
+  local m=$1 r=$2 line c0
+  local cmd=("$LOADGEN" rate "$(server_ip "$m")" 7001 -n 16 -t "$RATE_SECONDS" -m 1000000 -s 100 -T 1)
+  note_cmd "rate-$m" ip netns exec "${POD[$m]}" "${cmd[@]}"
+  c0=$(proxy_cpu_start "$m")
+  if line=$(in_ns "${POD[$m]}" timeout $((RATE_SECONDS + 20)) "${cmd[@]}" 2>"$out/logs/rate-$m-$r.err"); then
+    kv_record rate "$m" "$r" "$line" conns_per_s p50_us p99_us conns errors
+    proxy_cpu_record rate "$m" "$r" "$c0"
+    log "rate $m round $r: $line"
+  else
+    echo "$line" >>"$out/logs/rate-$m-$r.err"
+    record rate "$m" "$r" failed 1
+    log "rate $m round $r: FAILED: $line"
+  fi
+}
+
+pin() { # pin CPUS PID... : every thread of each process
+  local cpus=$1; shift
+  for p in "$@"; do taskset -a -p -c "$cpus" "$p" >/dev/null; done
+}
+
+measure_latency() { # measure_latency MODE ROUND
+  local m=$1 r=$2 line pids=("$ECHO_PID")
+  [[ -n ${PROXY_PID[$m]:-} ]] && pids+=("${PROXY_PID[$m]}")
+  local cmd=(taskset -c "$PIN_CPU" "$LOADGEN" pingpong "$(server_ip "$m")" 7002 -s 64 -m "$PING_COUNT" -w 1000 -t 10)
+  note_cmd "latency-$m" ip netns exec "${POD[$m]}" "${cmd[@]}" "  (server and proxy pinned: taskset -a -p -c $PIN_CPU PID)"
+  pin "$PIN_CPU" "${pids[@]}"
+  if line=$(in_ns "${POD[$m]}" timeout 30 "${cmd[@]}" 2>"$out/logs/latency-$m-$r.err"); then
+    kv_record latency "$m" "$r" "$line" p50_us p99_us mean_us round_trips
+    log "latency $m round $r: $line"
+  else
+    record latency "$m" "$r" failed 1
+    log "latency $m round $r: FAILED: $line"
+  fi
+  pin "0-$(($(nproc) - 1))" "${pids[@]}"
+}
+
+for r in $(seq "$ROUNDS"); do
+  # Rotate the order each round so no mode always runs first (or right after another's load).
+  order=("${MODES[@]:$(((r - 1) % ${#MODES[@]}))}" "${MODES[@]:0:$(((r - 1) % ${#MODES[@]}))}")
+  log "round $r/$ROUNDS: ${order[*]}"
+  for m in "${order[@]}"; do measure_bulk out "$m" "$r"; done
+  for m in "${order[@]}"; do measure_bulk in "$m" "$r"; done
+  for m in "${order[@]}"; do measure_rate "$m" "$r"; done
+  for m in "${order[@]}"; do measure_latency "$m" "$r"; done
+done
+for m in "${proxy_modes[@]}"; do
+  record memory "$m" 0 rss_after_load_kib "$(rss_kib "${PROXY_PID[$m]}")"
+done
+
+# The long-running proxies are done; stop them before the start-up trials so they cost no memory or CPU.
+for m in "${proxy_modes[@]}"; do stop_pid "${PROXY_PID[$m]}" 40; done
+
+# ---------------------------------------------------------------- start-up
+# Fresh pod per trial. The same reject rules as in verify_path make a probe succeed only through
+# the proxy, so "ready" means: rules installed, both listeners accepting and relaying.
+if has_mode sidecar && ((START_TRIALS > 0)); then
+  for k in $(seq 0 "$START_TRIALS"); do
+    # Fresh names and subnets per trial: a deleted namespace's veth ends vanish asynchronously.
+    ns=scb-start-$k-$sfx a=$((40 + k)) b=$((60 + k))
+    new_ns "$ns"
+    link "$NS_CLIENT" "c-$a" "198.18.$a.1/24" "$ns" "to-client" "198.18.$a.2/24"
+    link "$ns" "to-server" "198.18.$b.1/24" "$NS_SERVER" "s-$b" "198.18.$b.2/24"
+    start_bg "start-$k-rr" "$ns" "$ECHOD" rr 7001 -T 1
+    rr=$BG_PID
+    wait_listen "$ns" 7001 10
+    in_ns "$ns" iptables -w -I OUTPUT -p tcp -d 198.18.$b.2 --dport 7001 -m owner ! --uid-owner "$PROXY_UID" -j REJECT --reject-with tcp-reset
+    in_ns "$ns" iptables -w -I INPUT -i to-client -p tcp --dport 7001 -j REJECT --reject-with tcp-reset
+    start_bg "start-$k-probe-out" "$ns" "$LOADGEN" probe "198.18.$b.2" 7001 -t 20
+    po=$BG_PID
+    start_bg "start-$k-probe-in" "$NS_CLIENT" "$LOADGEN" probe "198.18.$a.2" 7001 -t 20
+    pi=$BG_PID
+    t0=$(date +%s%N)
+    start_bg "start-$k-sidecar" "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
+    sc=$BG_PID
+    reap "$po"
+    reap "$pi"
+    a=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/start-$k-probe-out.log" | cut -d= -f2)
+    b=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/start-$k-probe-in.log" | cut -d= -f2)
+    if [[ ${a:-0} != 0 && ${b:-0} != 0 ]]; then
+      ms=$(awk -v a="$a" -v b="$b" -v t="$t0" 'BEGIN {m = a > b ? a : b; printf "%.1f", (m - t) / 1e6}')
+      if ((k == 0)); then
+        log "start-up warm-up trial (not counted): $ms ms"
+      else
+        record startup sidecar "$k" ready_ms "$ms"
+        record startup sidecar "$k" rss_ready_kib "$(rss_kib "$sc")"
+        log "start-up trial $k: ready after $ms ms"
+      fi
+    else
+      ((k == 0)) || record startup sidecar "$k" failed 1
+      log "start-up trial $k: not ready within 20 s (see logs/start-$k-*)"
+    fi
+    stop_pid "$sc" 40
+    stop_pid "$rr"
+    ip netns del "$ns"
+  done
+  note_cmd "startup" "t0=\$(date +%s%N); ip netns exec POD $SIDECAR run  # ready = both probes (loadgen probe, outbound and inbound) succeed through the proxy"
+fi
+
+# ---------------------------------------------------------------- rule installation
+# The same plan three ways, each in a fresh namespace: `sidecar iptables install` (what a user runs,
+# JVM start included), one iptables process per rule (how other meshes' init containers do it), and
+# one iptables-restore of the same rules (the floor: what the sidecar does after its JVM is up).
+if ((RULE_TRIALS > 0)) && { has_mode sidecar || has_mode haproxy; }; then
+  plan_ns=scb-rules-plan-$sfx
+  new_ns "$plan_ns"
+  in_ns "$plan_ns" "$SIDECAR" iptables install >"$out/logs/rules-plan.log" 2>&1 || { log "sidecar iptables install failed: $(tail -1 "$out/logs/rules-plan.log")"; exit 1; }
+  variant=nft
+  in_ns "$plan_ns" iptables-legacy-save -t nat 2>/dev/null | grep -q PROXY_INIT && variant=legacy
+  {
+    echo "set -e"
+    for fam in iptables ip6tables; do
+      in_ns "$plan_ns" "$fam-$variant-save" -t nat 2>/dev/null | awk -v bin="$fam-$variant" '
+        /^:/ && $2 == "-" { sub(/^:/, "", $1); print bin " -w -t nat -N " $1 }
+        /^-A/ { rules[++n] = $0 }
+        END { for (i = 1; i <= n; i++) print bin " -w -t nat " rules[i] }'
+    done
+  } >"$out/rules-per-process.sh"
+  for fam in iptables ip6tables; do
+    in_ns "$plan_ns" "$fam-$variant-save" -t nat >"$out/rules-$fam.restore" 2>/dev/null || : >"$out/rules-$fam.restore"
+  done
+  ip netns del "$plan_ns"
+  nrules=$(grep -c ' -A ' "$out/rules-per-process.sh" || true)
+  record rules sidecar 0 rules_in_plan "$nrules"
+  note_cmd "rules-sidecar" ip netns exec NS "$SIDECAR" iptables install
+  note_cmd "rules-per-process" ip netns exec NS bash "$out/rules-per-process.sh"
+  note_cmd "rules-restore" ip netns exec NS "iptables-$variant-restore --noflush < rules-iptables.restore (and ip6tables-$variant-restore when the plan has IPv6 rules)"
+  time_in_fresh_ns() { # time_in_fresh_ns NAME CMD... -> milliseconds on stdout
+    local ns=scb-rules-$1-$sfx t0 t1; shift
+    new_ns "$ns"
+    t0=$(date +%s%N)
+    in_ns "$ns" "$@" >>"$out/logs/rules-trials.log" 2>&1 || { ip netns del "$ns"; return 1; }
+    t1=$(date +%s%N)
+    has_rules "$ns" || { ip netns del "$ns"; return 1; }
+    ip netns del "$ns"
+    awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e6}'
+  }
+  restore_both() {
+    "iptables-$variant-restore" --noflush <"$out/rules-iptables.restore"
+    if grep -q PROXY_INIT "$out/rules-ip6tables.restore"; then "ip6tables-$variant-restore" --noflush <"$out/rules-ip6tables.restore"; fi
+  }
+  export -f restore_both
+  export variant out
+  for k in $(seq "$RULE_TRIALS"); do
+    if ms=$(time_in_fresh_ns s "$SIDECAR" iptables install); then record rules sidecar "$k" install_ms "$ms"; else record rules sidecar "$k" failed 1; fi
+    if ms=$(time_in_fresh_ns p bash "$out/rules-per-process.sh"); then record rules per_process "$k" install_ms "$ms"; else record rules per_process "$k" failed 1; fi
+    if ms=$(time_in_fresh_ns r bash -c restore_both); then record rules restore "$k" install_ms "$ms"; else record rules restore "$k" failed 1; fi
+  done
+  log "rule installation: $RULE_TRIALS trials each of sidecar / per-process ($nrules rules, $variant) / iptables-restore"
+fi
+
+echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/meta.env"
+log "done: $results"
+if [[ -z ${BENCH_NO_REPORT:-} ]]; then
+  "$here/report" "$out"
+fi

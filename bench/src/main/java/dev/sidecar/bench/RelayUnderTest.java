@@ -1,0 +1,43 @@
+package dev.sidecar.bench;
+
+import dev.sidecar.proxy.relay.Listeners;
+import dev.sidecar.proxy.relay.RelayEvents;
+import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.proxy.relay.RelaySettings;
+import dev.sidecar.proxy.relay.TargetResolver;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The proxy's relay, in process, listening on an ephemeral loopback port and relaying every
+ * connection to one fixed target instead of the SO_ORIGINAL_DST one, so no iptables is needed. It
+ * uses the sidecar's real listeners, handlers and default settings.
+ */
+final class RelayUnderTest implements AutoCloseable {
+    private final Listeners listeners;
+    private final InetSocketAddress address;
+
+    private RelayUnderTest(InetSocketAddress target) throws IOException {
+        listeners = new Listeners(
+                List.of(new Listeners.Endpoint(Direction.OUTBOUND, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))),
+                RelaySettings.defaults(), TargetResolver.fixed(target), RelayEvents.NONE);
+        listeners.bind();
+        listeners.startAccepting();
+        address = listeners.address(Direction.OUTBOUND);
+    }
+
+    static RelayUnderTest start(InetSocketAddress target) throws IOException {
+        return new RelayUnderTest(target);
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    @Override
+    public void close() {
+        listeners.close();
+    }
+}
