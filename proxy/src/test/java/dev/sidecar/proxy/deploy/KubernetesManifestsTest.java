@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import dev.sidecar.proxy.cli.SidecarCommand;
 import dev.sidecar.proxy.deploy.PodManifest.Container;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * The example Pods in {@code deploy/kubernetes} say what the README promises: the sidecar with
@@ -138,6 +140,17 @@ class KubernetesManifestsTest {
                 assertThat(c.env("XTABLES_LOCKFILE")).as(m + " " + c.name()).hasValueSatisfying(
                         v -> assertThat(v).startsWith("/tmp/"));
             }
+        }
+    }
+
+    @Test
+    void podsGiveTheSidecarMoreTimeToDrainThanItsShutdownGrace() {
+        CommandLine cli = SidecarCommand.commandLine();
+        cli.parseArgs("run");
+        Duration grace = cli.getSubcommands().get("run").getCommandSpec().findOption("--shutdown-grace").getValue();
+        for (PodManifest m : List.of(pod, split)) {
+            assertThat((long) (Integer) m.get("spec.terminationGracePeriodSeconds")).as(m.toString())
+                    .isGreaterThan(grace.toSeconds());
         }
     }
 
