@@ -110,8 +110,15 @@ public final class Traffic implements AutoCloseable {
     /** Starts a client without waiting; see {@link #finish}. */
     public Process start(String ns, int uid, String host, int port, long send, long seedSend, long recv, long seedRecv,
             double mibPerSecond) throws IOException {
+        return start(ns, uid, host, port, send, seedSend, recv, seedRecv, mibPerSecond, 0);
+    }
+
+    /** As {@link #start}, and the server reads nothing for its first {@code serverStallMillis}. */
+    public Process start(String ns, int uid, String host, int port, long send, long seedSend, long recv, long seedRecv,
+            double mibPerSecond, long serverStallMillis) throws IOException {
         return new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "connect", host, Integer.toString(port), Long.toString(send),
-                Long.toString(seedSend), Long.toString(recv), Long.toString(seedRecv), Double.toString(mibPerSecond))))
+                Long.toString(seedSend), Long.toString(recv), Long.toString(seedRecv), Double.toString(mibPerSecond),
+                Long.toString(serverStallMillis))))
                 .redirectErrorStream(true).start();
     }
 

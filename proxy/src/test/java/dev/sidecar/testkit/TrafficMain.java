@@ -18,12 +18,14 @@ import java.util.SplittableRandom;
  * It depends on the JDK only, so a test can copy its class file where every uid can read it.
  *
  * <pre>
- * serve PORT                          accept forever; per connection read a 16-byte header (size,
- *                                     seed), send size bytes from seed while reading the rest to
- *                                     EOF, then print: seed=S received=N sha=HEX from=ADDR
- * connect HOST PORT SEND SEED_SEND RECV SEED_RECV [MIB_PER_S]
- *                                     ask for RECV bytes from SEED_RECV, send SEND bytes from
- *                                     SEED_SEND (at most MIB_PER_S), read to EOF, then print:
+ * serve PORT                          accept forever; per connection read a 24-byte header (size,
+ *                                     seed, stall ms), send size bytes from seed while reading the
+ *                                     rest to EOF (after stalling), then print:
+ *                                     seed=S received=N sha=HEX from=ADDR
+ * connect HOST PORT SEND SEED_SEND RECV SEED_RECV [MIB_PER_S [STALL_MS]]
+ *                                     ask for RECV bytes from SEED_RECV (and a server that reads
+ *                                     nothing for STALL_MS), send SEND bytes from SEED_SEND (at
+ *                                     most MIB_PER_S), read to EOF, then print:
  *                                     local=ADDR received=N sha=HEX sentsha=HEX ms=T
  *                                     or on failure: local=ADDR error=MESSAGE ms=T (exit 1)
  * </pre>
@@ -37,8 +39,9 @@ public final class TrafficMain {
             serve(Integer.parseInt(args[1]));
         } else {
             double rate = args.length > 7 ? Double.parseDouble(args[7]) : 0;
+            long stall = args.length > 8 ? Long.parseLong(args[8]) : 0;
             System.exit(connect(args[1], Integer.parseInt(args[2]), Long.parseLong(args[3]), Long.parseLong(args[4]),
-                    Long.parseLong(args[5]), Long.parseLong(args[6]), rate));
+                    Long.parseLong(args[5]), Long.parseLong(args[6]), rate, stall));
         }
     }
 
@@ -60,7 +63,9 @@ public final class TrafficMain {
             DataInputStream in = new DataInputStream(s.getInputStream());
             long size = in.readLong();
             long seed = in.readLong();
+            long stall = in.readLong();
             Thread sender = sendInBackground(s, size, seed, 0);
+            sleep(stall);
             String[] got = receive(in);
             sender.join();
             println("seed=" + seed + " received=" + got[0] + " sha=" + got[1] + " from=" + s.getRemoteSocketAddress());
@@ -69,7 +74,8 @@ public final class TrafficMain {
         }
     }
 
-    private static int connect(String host, int port, long send, long seedSend, long recv, long seedRecv, double rate) {
+    private static int connect(String host, int port, long send, long seedSend, long recv, long seedRecv, double rate,
+            long stall) {
         long start = System.nanoTime();
         String local = "?";
         try (Socket s = new Socket(host, port)) {
@@ -78,6 +84,7 @@ public final class TrafficMain {
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.writeLong(recv);
             out.writeLong(seedRecv);
+            out.writeLong(stall);
             String[] sentSha = new String[1];
             Thread sender = new Thread(() -> {
                 try {

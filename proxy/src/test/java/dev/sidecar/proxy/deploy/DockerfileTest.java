@@ -1,0 +1,70 @@
+package dev.sidecar.proxy.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The top-level Dockerfile and its build context say what the README promises; docker/test.sh
+ * builds and runs the image for real.
+ */
+class DockerfileTest {
+    private final Path root = PodManifest.repoRoot();
+
+    private List<String> dockerfile() throws IOException {
+        return Files.readAllLines(root.resolve("Dockerfile")).stream()
+                .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+    }
+
+    @Test
+    void baseImageIsABuildArgumentDefaultingToAPublicJre17() throws IOException {
+        List<String> lines = dockerfile();
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("ARG BASE=\\S*17\\S*jre\\S*"));
+        assertThat(lines).filteredOn(l -> l.startsWith("FROM ")).containsExactly("FROM ${BASE}");
+    }
+
+    @Test
+    void entrypointIsSidecarRun() throws IOException {
+        assertThat(dockerfile()).filteredOn(l -> l.startsWith("ENTRYPOINT"))
+                .containsExactly("ENTRYPOINT [\"/usr/local/bin/sidecar\", \"run\"]");
+    }
+
+    @Test
+    void imageHoldsThePrebuiltJarAndTheLauncher() throws IOException {
+        assertThat(dockerfile()).contains(
+                "COPY proxy/target/sidecar.jar /opt/sidecar/sidecar.jar",
+                "COPY docker/image/sidecar /usr/local/bin/sidecar");
+    }
+
+    @Test
+    void exposesTheInboundAndAdminPortsButNotTheLoopbackOutboundPort() throws IOException {
+        assertThat(dockerfile()).filteredOn(l -> l.startsWith("EXPOSE")).containsExactly("EXPOSE 4143 4191");
+    }
+
+    @Test
+    void buildContextIsOnlyTheJarAndTheLauncher() throws IOException {
+        List<String> patterns = Files.readAllLines(root.resolve(".dockerignore")).stream()
+                .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+        assertThat(patterns).containsExactly("*", "!proxy/target/sidecar.jar", "!docker/image/");
+    }
+
+    @Test
+    void launcherInTheImageUsesTheJvmFlagsOfBinSidecar() throws IOException {
+        String image = Files.readString(root.resolve("docker/image/sidecar"));
+        String bin = Files.readString(root.resolve("bin/sidecar"));
+        assertThat(jvmFlags(image, "SIDECAR_JAVA_OPTS:=([^}]*)\\}")).isEqualTo(jvmFlags(bin, "default_opts=\"([^\"]*)\""));
+        assertThat(image).contains("exec java $SIDECAR_JAVA_OPTS -jar /opt/sidecar/sidecar.jar \"$@\"");
+    }
+
+    private static String jvmFlags(String script, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(script);
+        assertThat(m.find()).as("JVM flags matching " + regex).isTrue();
+        return m.group(1).trim();
+    }
+}
