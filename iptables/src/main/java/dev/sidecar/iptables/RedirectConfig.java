@@ -70,9 +70,18 @@ public final class RedirectConfig {
         return b;
     }
 
-    /** Whether this kernel has IPv6 (so ip6tables rules make sense); reads /proc only. */
-    public static boolean kernelHasIpv6() {
-        return Files.exists(Path.of("/proc/net/if_inet6")) || Files.exists(Path.of("/proc/sys/net/ipv6"));
+    /**
+     * Whether IPv6 is enabled in this network namespace, so ip6tables rules and [::1] listeners make
+     * sense. The kernel having IPv6 is not enough: a Docker {@code --network none} container or an
+     * IPv4-only pod has the module but {@code disable_ipv6=1} on loopback, and no [::1] to bind.
+     * Reads /proc only (its net/ part is per namespace).
+     */
+    public static boolean namespaceHasIpv6() {
+        try {
+            return Files.readString(Path.of("/proc/sys/net/ipv6/conf/lo/disable_ipv6")).trim().equals("0");
+        } catch (java.io.IOException | RuntimeException e) {
+            return false; // no IPv6 in this kernel or namespace
+        }
     }
 
     public int inboundPort() { return inboundPort; }
@@ -128,7 +137,7 @@ public final class RedirectConfig {
         private List<PortRange> redirectInboundPorts = List.of();
         private List<Cidr> skipInboundSubnets = List.of();
         private List<Cidr> skipOutboundSubnets = List.of();
-        private boolean ipv6 = kernelHasIpv6();
+        private boolean ipv6 = namespaceHasIpv6();
         private Backend backend = Backend.AUTO;
 
         private Builder() {}

@@ -33,7 +33,7 @@ public final class RedirectInstaller {
      * both; writing nothing) for IPv4 and IPv6 tables, and logs the choice and the reason.
      */
     public static RedirectInstaller create(Backend backend) {
-        List<IpFamily> families = RedirectConfig.kernelHasIpv6() ? List.of(IpFamily.IPV4, IpFamily.IPV6) : List.of(IpFamily.IPV4);
+        List<IpFamily> families = RedirectConfig.namespaceHasIpv6() ? List.of(IpFamily.IPV4, IpFamily.IPV6) : List.of(IpFamily.IPV4);
         BackendDetector.Detection d = new BackendDetector(ProcessIptablesBackend::new).resolve(backend, families);
         return new RedirectInstaller(new ProcessIptablesBackend(d.variant()));
     }

@@ -18,7 +18,7 @@ class RedirectConfigTest {
         assertThat(c.proxyGid()).isEqualTo(OptionalInt.empty());
         assertThat(c.redirectInboundPorts()).isEmpty();
         assertThat(c.backend()).isEqualTo(Backend.AUTO);
-        assertThat(c.ipv6()).isEqualTo(RedirectConfig.kernelHasIpv6());
+        assertThat(c.ipv6()).isEqualTo(RedirectConfig.namespaceHasIpv6());
     }
 
     @Test

@@ -62,7 +62,7 @@ public final class RedirectOptions {
     List<Cidr> skipOutboundSubnets = new ArrayList<>();
 
     @Option(names = "--ipv6", negatable = true, defaultValue = "${env:SIDECAR_IPV6}", fallbackValue = "true",
-            description = "Also install the rules with ip6tables (env SIDECAR_IPV6=true|false). Default: on when the kernel has IPv6.")
+            description = "Also install the rules with ip6tables (env SIDECAR_IPV6=true|false). Default: on when IPv6 is enabled in this network namespace.")
     Boolean ipv6;
 
     @Option(names = "--backend", paramLabel = "auto|nft|legacy", converter = Converters.BackendName.class,
@@ -82,7 +82,7 @@ public final class RedirectOptions {
                 .redirectInboundPorts(orEmpty(redirectInboundPorts))
                 .skipInboundSubnets(orEmpty(skipInboundSubnets))
                 .skipOutboundSubnets(orEmpty(skipOutboundSubnets))
-                .ipv6(ipv6 == null ? RedirectConfig.kernelHasIpv6() : ipv6)
+                .ipv6(ipv6 == null ? RedirectConfig.namespaceHasIpv6() : ipv6)
                 .backend(backend)
                 .build();
     }

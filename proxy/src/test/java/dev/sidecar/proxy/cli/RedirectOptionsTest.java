@@ -37,7 +37,7 @@ class RedirectOptionsTest {
         assertThat(c.proxyGid()).isEqualTo(OptionalInt.empty());
         assertThat(c.skipInboundPorts()).isEmpty();
         assertThat(c.redirectInboundPorts()).isEmpty();
-        assertThat(c.ipv6()).isEqualTo(RedirectConfig.kernelHasIpv6());
+        assertThat(c.ipv6()).isEqualTo(RedirectConfig.namespaceHasIpv6());
         assertThat(c.backend()).isEqualTo(Backend.AUTO);
     }
 
