@@ -87,7 +87,6 @@ public final class Sidecar {
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), e);
         }
-        readiness.mark(Readiness.Step.LISTENERS_BOUND);
         if (installer != null) {
             installer.install(settings.redirect());
             log.info("redirect rules installed for {}", settings.redirect().families());
@@ -96,6 +95,7 @@ public final class Sidecar {
         dropPrivileges(privileges);
         readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
         listeners.startAccepting();
+        readiness.mark(Readiness.Step.LISTENERS_BOUND); // its /ready text: "listeners not accepting yet"
         log.info("accepting: inbound {}, outbound {}", listeners.address(RelayEvents.Direction.INBOUND),
                 listeners.address(RelayEvents.Direction.OUTBOUND));
     }
