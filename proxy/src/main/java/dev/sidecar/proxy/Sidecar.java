@@ -67,12 +67,18 @@ public final class Sidecar {
      * Creates the event loops (and so loads Netty's native epoll library) but binds nothing yet.
      *
      * @param installer installs the rules at start-up; null with {@code --no-iptables}
+     * @throws StartupException when Netty's native epoll transport cannot be loaded
      */
-    public Sidecar(Settings settings, RedirectInstaller installer, RelayEvents events, Readiness readiness) {
+    public Sidecar(Settings settings, RedirectInstaller installer, RelayEvents events, Readiness readiness)
+            throws StartupException {
         this.settings = settings;
         this.installer = installer;
         this.readiness = readiness;
-        this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events);
+        try {
+            this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events);
+        } catch (IllegalStateException noEpoll) {
+            throw new StartupException(noEpoll.getMessage(), noEpoll);
+        }
     }
 
     /** Binds, installs the rules, drops privileges and starts accepting; returns once serving. */
