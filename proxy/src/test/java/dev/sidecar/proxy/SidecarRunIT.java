@@ -149,6 +149,19 @@ class SidecarRunIT {
     }
 
     @Test
+    void fiveHundredConcurrentConnectionsEachCarryTheirOwnData() throws Exception {
+        int before = sidecar.connectionLines().size();
+
+        String result = traffic.many(podNs, APP_UID, SERVER, 8080, 500, 16 * 1024);
+
+        assertThat(result).isEqualTo("ok=500 bad=0 local=" + SERVER);
+        sidecar.await(l -> sidecar.connectionLines().size() >= before + 500, 20);
+        for (int i = 0; i < 500; i++) {
+            assertThat(server.connection(100_000 + i)).contains("received=" + 16 * 1024);
+        }
+    }
+
+    @Test
     void aResetFromTheAppResetsTheServer() throws Exception {
         String local = traffic.reset(podNs, APP_UID, SERVER, 8080, 1401);
 

@@ -128,6 +128,15 @@ public final class Traffic implements AutoCloseable {
                 .redirectErrorStream(true).start();
     }
 
+    /** Runs {@code many host port n bytes}; returns its result line ({@code ok=N bad=M ...}). */
+    public String many(String ns, int uid, String host, int port, int n, long bytes) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "many", host, Integer.toString(port), Integer.toString(n),
+                Long.toString(bytes)))).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(60, TimeUnit.SECONDS);
+        return out;
+    }
+
     /** Runs {@code reset host port seed}: 1000 bytes, then an abort with RST; returns the client's address. */
     public String reset(String ns, int uid, String host, int port, long seed) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "reset", host, Integer.toString(port), Long.toString(seed))))
