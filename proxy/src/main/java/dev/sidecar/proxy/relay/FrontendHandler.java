@@ -56,8 +56,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
         relaying = true;
         listener.events.opened(listener.direction, target.getPort());
         // Nothing is asked of the client until the upstream is connected, so early bytes wait in
-        // the kernel, in order. (An early FIN makes epoll hand us one read anyway; it is queued on
-        // the connecting upstream channel and flushed once connected.)
+        // the kernel, in order. (Once the client has sent FIN, Netty's RDHUP handling reads what
+        // the kernel holds even with AUTO_READ off, at most one socket receive buffer; those
+        // bytes wait, in order, on the connecting upstream channel and are flushed on connect.)
         upstream = listener.connectUpstream(client, target, new BackendHandler(this, client)).addListener(this).channel();
     }
 
