@@ -67,12 +67,18 @@ public final class Sidecar {
      * Creates the event loops (and so loads Netty's native epoll library) but binds nothing yet.
      *
      * @param installer installs the rules at start-up; null with {@code --no-iptables}
+     * @throws StartupException when Netty's native epoll transport cannot be loaded
      */
-    public Sidecar(Settings settings, RedirectInstaller installer, RelayEvents events, Readiness readiness) {
+    public Sidecar(Settings settings, RedirectInstaller installer, RelayEvents events, Readiness readiness)
+            throws StartupException {
         this.settings = settings;
         this.installer = installer;
         this.readiness = readiness;
-        this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events);
+        try {
+            this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events);
+        } catch (IllegalStateException noEpoll) {
+            throw new StartupException(noEpoll.getMessage(), noEpoll);
+        }
     }
 
     /** Binds, installs the rules, drops privileges and starts accepting; returns once serving. */
@@ -87,7 +93,6 @@ public final class Sidecar {
         } catch (IOException e) {
             throw new StartupException(e.getMessage(), e);
         }
-        readiness.mark(Readiness.Step.LISTENERS_BOUND);
         if (installer != null) {
             installer.install(settings.redirect());
             log.info("redirect rules installed for {}", settings.redirect().families());
@@ -96,6 +101,7 @@ public final class Sidecar {
         dropPrivileges(privileges);
         readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
         listeners.startAccepting();
+        readiness.mark(Readiness.Step.LISTENERS_BOUND); // its /ready text: "listeners not accepting yet"
         log.info("accepting: inbound {}, outbound {}", listeners.address(RelayEvents.Direction.INBOUND),
                 listeners.address(RelayEvents.Direction.OUTBOUND));
     }

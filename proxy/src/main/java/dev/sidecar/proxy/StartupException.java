@@ -1,8 +1,8 @@
 package dev.sidecar.proxy;
 
 /**
- * The proxy could not start safely: a listener could not bind, or the privilege drop failed or
- * could not be proven. The message is one user-facing line naming what failed.
+ * The proxy could not start safely: no native epoll transport, a listener could not bind, or the
+ * privilege drop failed or could not be proven. The message is one user-facing line naming what failed.
  */
 public final class StartupException extends Exception {
     public StartupException(String message, Throwable cause) {

@@ -149,6 +149,39 @@ class SidecarRunIT {
     }
 
     @Test
+    void fiveHundredConcurrentConnectionsEachCarryTheirOwnData() throws Exception {
+        int before = sidecar.connectionLines().size();
+
+        String result = traffic.many(podNs, APP_UID, SERVER, 8080, 500, 16 * 1024);
+
+        assertThat(result).isEqualTo("ok=500 bad=0 local=" + SERVER);
+        sidecar.await(l -> sidecar.connectionLines().size() >= before + 500, 20);
+        for (int i = 0; i < 500; i++) {
+            assertThat(server.connection(100_000 + i)).contains("received=" + 16 * 1024);
+        }
+    }
+
+    @Test
+    void aResetFromTheAppResetsTheServer() throws Exception {
+        String local = traffic.reset(podNs, APP_UID, SERVER, 8080, 1401);
+
+        assertThat(server.connection(1401)).containsIgnoringCase("reset");
+        sidecar.await(l -> l.contains("outbound " + local + " -> ") && l.contains("end=client reset"), 10);
+    }
+
+    @Test
+    void aResetFromTheServerResetsTheApp() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER, 8080, 4 * MIB, 1501, 0, 1502, 0, -1000);
+
+        // The app's reader or its writer meets the RST first (whichever syscall comes next takes
+        // the socket error; the other then sees end of stream), so look at both.
+        assertThat(r.line()).containsIgnoringCase("connection reset");
+        assertThat(r.ok() ? r.get("sentsha") : "error").startsWith("error");
+        assertThat(server.connection(1502)).isEqualTo("seed=1502 reset");
+        sidecar.await(l -> l.contains("outbound " + r.get("local") + " -> ") && l.contains("end=target reset"), 10);
+    }
+
+    @Test
     void skippedOutboundPortBypassesProxy() throws Exception {
         Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER, 9001, 1000, 401, 1000, 402, 0);
 

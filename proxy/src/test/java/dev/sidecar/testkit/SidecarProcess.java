@@ -67,7 +67,7 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** Every connection line ({@code inbound|outbound CLIENT -> TARGET sent=...}) so far. */
     public List<String> connectionLines() {
-        return lines.stream().filter(l -> l.contains("FrontendHandler:")).toList();
+        return lines.stream().filter(l -> l.contains("ConnectionLog:")).toList();
     }
 
     public String log() {

@@ -107,6 +107,12 @@ public final class Traffic implements AutoCloseable {
         return finish(p);
     }
 
+    /** As above with a server stall (negative: the server reads that many bytes, then resets). */
+    public Result connect(String ns, int uid, String host, int port, long send, long seedSend, long recv, long seedRecv,
+            double mibPerSecond, long serverStallMillis) throws IOException, InterruptedException {
+        return finish(start(ns, uid, host, port, send, seedSend, recv, seedRecv, mibPerSecond, serverStallMillis));
+    }
+
     /** Starts a client without waiting; see {@link #finish}. */
     public Process start(String ns, int uid, String host, int port, long send, long seedSend, long recv, long seedRecv,
             double mibPerSecond) throws IOException {
@@ -120,6 +126,27 @@ public final class Traffic implements AutoCloseable {
                 Long.toString(seedSend), Long.toString(recv), Long.toString(seedRecv), Double.toString(mibPerSecond),
                 Long.toString(serverStallMillis))))
                 .redirectErrorStream(true).start();
+    }
+
+    /** Runs {@code many host port n bytes}; returns its result line ({@code ok=N bad=M ...}). */
+    public String many(String ns, int uid, String host, int port, int n, long bytes) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "many", host, Integer.toString(port), Integer.toString(n),
+                Long.toString(bytes)))).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(60, TimeUnit.SECONDS);
+        return out;
+    }
+
+    /** Runs {@code reset host port seed}: 1000 bytes, then an abort with RST; returns the client's address. */
+    public String reset(String ns, int uid, String host, int port, long seed) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "reset", host, Integer.toString(port), Long.toString(seed))))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(30, TimeUnit.SECONDS);
+        if (!out.startsWith("local=")) {
+            throw new IllegalStateException("reset client failed: " + out);
+        }
+        return out.substring("local=".length());
     }
 
     /** Waits for a client started with {@link #start} and parses its last line. */

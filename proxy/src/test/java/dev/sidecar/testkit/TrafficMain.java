@@ -29,6 +29,13 @@ import java.util.SplittableRandom;
  *                                     local=ADDR received=N sha=HEX sentsha=HEX ms=T
  *                                     or on failure: local=ADDR error=MESSAGE ms=T (exit 1)
  * </pre>
+ * reset HOST PORT SEED             send a header asking for nothing and 1000 bytes, wait, then
+ *                                     abort with a reset (SO_LINGER 0); prints local=ADDR
+ * many HOST PORT N BYTES               open N connections at once, then on each send BYTES and ask
+ *                                     for BYTES (seeds from the connection's index), and check
+ *                                     every answer; prints ok=N bad=M
+ * A negative stall asks the server to read that many bytes and then reset the connection; the
+ * server then prints seed=S reset; a server whose connection failed prints seed=S error=MESSAGE.
  * The bytes for a seed are {@link #expectedSha} of the same seed and size.
  */
 public final class TrafficMain {
@@ -37,6 +44,10 @@ public final class TrafficMain {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("serve")) {
             serve(Integer.parseInt(args[1]));
+        } else if (args[0].equals("many")) {
+            System.exit(many(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[4])));
+        } else if (args[0].equals("reset")) {
+            resetAfterSending(args[1], Integer.parseInt(args[2]), Long.parseLong(args[3]));
         } else {
             double rate = args.length > 7 ? Double.parseDouble(args[7]) : 0;
             long stall = args.length > 8 ? Long.parseLong(args[8]) : 0;
@@ -59,18 +70,72 @@ public final class TrafficMain {
     }
 
     private static void serveOne(Socket s) {
+        long seed = -1;
         try (s) {
             DataInputStream in = new DataInputStream(s.getInputStream());
             long size = in.readLong();
-            long seed = in.readLong();
+            seed = in.readLong();
             long stall = in.readLong();
+            if (stall < 0) {
+                in.readNBytes((int) -stall);
+                s.setSoLinger(true, 0);
+                println("seed=" + seed + " reset");
+                return;
+            }
             Thread sender = sendInBackground(s, size, seed, 0);
             sleep(stall);
             String[] got = receive(in);
             sender.join();
             println("seed=" + seed + " received=" + got[0] + " sha=" + got[1] + " from=" + s.getRemoteSocketAddress());
         } catch (Exception e) {
-            println("serve error=" + e);
+            println("seed=" + seed + " error=" + e.getMessage());
+        }
+    }
+
+    private static int many(String host, int port, int n, long bytes) throws Exception {
+        java.util.List<Socket> sockets = new java.util.ArrayList<>();
+        int ok = 0;
+        try {
+            for (int i = 0; i < n; i++) { // all open before any carries data
+                Socket s = new Socket(host, port);
+                s.setSoTimeout(30_000);
+                sockets.add(s);
+            }
+            for (int i = 0; i < n; i++) {
+                Socket s = sockets.get(i);
+                DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                out.writeLong(bytes);
+                out.writeLong(100_000 + i);
+                out.writeLong(0);
+                send(out, bytes, 200_000 + i, 0);
+                s.shutdownOutput();
+            }
+            for (int i = 0; i < n; i++) {
+                String[] got = receive(sockets.get(i).getInputStream());
+                if (got[0].equals(Long.toString(bytes)) && got[1].equals(expectedSha(100_000 + i, bytes))) {
+                    ok++;
+                }
+            }
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+        println("ok=" + ok + " bad=" + (n - ok) + " local=" + host);
+        return ok == n ? 0 : 1;
+    }
+
+    private static void resetAfterSending(String host, int port, long seed) throws Exception {
+        try (Socket s = new Socket(host, port)) {
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeLong(0);
+            out.writeLong(seed);
+            out.writeLong(0);
+            out.write(new byte[1000]);
+            out.flush();
+            Thread.sleep(300); // the server is connected and reading
+            s.setSoLinger(true, 0);
+            println("local=" + s.getLocalSocketAddress());
         }
     }
 

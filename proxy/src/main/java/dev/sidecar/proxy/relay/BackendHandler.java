@@ -5,8 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The upstream side of one relayed connection: moves the target's bytes to the client, with the
@@ -14,7 +12,6 @@ import org.slf4j.LoggerFactory;
  * failure and close to the frontend, which owns the pair.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
-    private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
     // Same event loop as the frontend (see RelayInitializer.connectUpstream): plain fields.
     private final FrontendHandler pair;
     private final Channel client;
@@ -54,7 +51,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("{}: target side failed", client.id(), cause);
+        ConnectionLog.sideFailed(pair.direction(), client.id(), "target", cause);
         pair.upstreamFailed();
     }
 

@@ -10,8 +10,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The accepted side of one relayed connection, and the owner of the pair: it finds the target,
@@ -19,8 +17,6 @@ import org.slf4j.LoggerFactory;
  * {@link BackendHandler} moves the target's bytes down and reports to it.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
-    private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
-
     private final RelayInitializer listener;
     // The upstream channel is registered on this channel's event loop, so every callback of the
     // pair runs on one thread: the fields below are plain, with no locks and no volatile.
@@ -50,7 +46,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
             target = listener.resolver.resolve(client);
             refusal = listener.guard().check(target, (InetSocketAddress) client.localAddress());
         } catch (IOException e) {
-            log.warn("{} {}: cannot read original destination: {}", listener.direction.label(), client.remoteAddress(), e.getMessage());
+            ConnectionLog.lookupFailed(listener.direction, client.remoteAddress(), e);
             refusal = Failure.NO_ORIGINAL_DST;
         }
         if (refusal != null) {
@@ -60,8 +56,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
         relaying = true;
         listener.events.opened(listener.direction, target.getPort());
         // Nothing is asked of the client until the upstream is connected, so early bytes wait in
-        // the kernel, in order. (An early FIN makes epoll hand us one read anyway; it is queued on
-        // the connecting upstream channel and flushed once connected.)
+        // the kernel, in order. (Once the client has sent FIN, Netty's RDHUP handling reads what
+        // the kernel holds even with AUTO_READ off, at most one socket receive buffer; those
+        // bytes wait, in order, on the connecting upstream channel and are flushed on connect.)
         upstream = listener.connectUpstream(client, target, new BackendHandler(this, client)).addListener(this).channel();
     }
 
@@ -82,8 +79,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
         Failure why = Relay.connectFailure(connect.cause());
         endAs(why.label());
         listener.events.failed(listener.direction, why);
-        log.warn("{} {} -> {}: connect failed ({}): {}", listener.direction.label(), client.remoteAddress(), target,
-                why.label(), connect.cause().getMessage());
+        ConnectionLog.connectFailed(listener.direction, client.remoteAddress(), target, why, connect.cause());
         Relay.reset(client);
     }
 
@@ -121,7 +117,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("{} {}: client side failed", listener.direction.label(), client.id(), cause);
+        ConnectionLog.sideFailed(listener.direction, client.id(), "client", cause);
         abort("client reset");
     }
 
@@ -137,12 +133,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
         if (relaying) {
             long duration = System.nanoTime() - openedAt;
             listener.events.closed(listener.direction, target.getPort(), fromClient, fromTarget, duration);
-            if (log.isDebugEnabled()) {
-                log.debug("{} {} -> {} sent={} received={} duration={}ms end={}", listener.direction.label(),
-                        client.remoteAddress(), target, fromClient, fromTarget, duration / 1_000_000,
-                        ending != null ? ending : "aborted");
-            }
+            ConnectionLog.closed(listener.direction, client.remoteAddress(), target, fromClient, fromTarget, duration,
+                    ending != null ? ending : "aborted");
         }
+    }
+
+    RelayEvents.Direction direction() {
+        return listener.direction;
     }
 
     /** The target sent FIN (called by BackendHandler): pass it on to the client after its data. */
@@ -189,8 +186,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
 
     private void refuse(Failure why) {
         listener.events.failed(listener.direction, why);
-        log.warn("{} {} -> {}: refused ({}): {}", listener.direction.label(), client.remoteAddress(), target, why.label(),
-                why == Failure.LOOP ? "the destination is one of the proxy's own listeners" : "connection was not redirected");
+        ConnectionLog.refused(listener.direction, client.remoteAddress(), target, why);
         Relay.reset(client);
     }
 

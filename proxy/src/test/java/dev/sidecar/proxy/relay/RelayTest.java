@@ -1,6 +1,7 @@
 package dev.sidecar.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import dev.sidecar.testkit.LeakCheckExtension;
@@ -285,6 +286,19 @@ class RelayTest {
             }
         }
         assertThat(peer.failures()).isEmpty();
+    }
+
+    @Test
+    void aTakenPortIsReportedWithItsAddress() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                Listeners second = new Listeners(
+                        List.of(new Listeners.Endpoint(Direction.INBOUND, (InetSocketAddress) taken.getLocalSocketAddress())),
+                        RelaySettings.defaults(), TargetResolver.fixed(loopback(1)), events)) {
+            assertThatThrownBy(second::bind)
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("cannot listen on " + taken.getLocalSocketAddress() + " (inbound): ")
+                    .hasMessageContaining("Address already in use");
+        }
     }
 
     // --- helpers ---
