@@ -49,15 +49,16 @@ inns "$server" ip addr add 198.18.2.1/24 dev "ds$$"; inns "$server" ip link set 
 echo "   client 198.18.1.1  <->  198.18.1.2 pod 198.18.2.2  <->  198.18.2.1 server"
 
 say "2. Applications: the pod's app (uid 1000) on 8080 and 9000; the server on 9090 and 9443"
-inns "$pod" setpriv --reuid 1000 --regid 1000 --clear-groups java -cp "$work" Peer serve 8080 9000 &
+# Background processes start without the inns function, so that $! is the process itself.
+ip netns exec "$pod" setpriv --reuid 1000 --regid 1000 --clear-groups java -cp "$work" Peer serve 8080 9000 &
 pids+=($!)
-inns "$server" java -cp "$work" Peer serve 9090 9443 &
+ip netns exec "$server" java -cp "$work" Peer serve 9090 9443 &
 pids+=($!)
 
 say "3. sidecar run in the pod (skips inbound 9000 and outbound 9443)"
 run_args=(run --skip-inbound-ports 9000 --skip-outbound-ports 9443 --log-level debug)
 echo "   bin/sidecar ${run_args[*]}"
-inns "$pod" "$here/bin/sidecar" "${run_args[@]}" >"$work/sidecar.log" 2>&1 &
+ip netns exec "$pod" "$here/bin/sidecar" "${run_args[@]}" >"$work/sidecar.log" 2>&1 &
 sidecar_pid=$!
 pids+=("$sidecar_pid")
 
@@ -70,7 +71,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [[ $(http_get "$pod" 4191 /ready) == ready* ]] || { echo "sidecar did not become ready:"; cat "$work/sidecar.log"; exit 1; }
-echo "   /ready says ready; the rules in the pod's nat table:"
+echo "   /ready says ready: $(grep -o 'redirect self-test passed.*' "$work/sidecar.log" | head -n1)"
+echo "   the rules in the pod's nat table:"
 inns "$pod" iptables-save -t nat | grep -E '^-A (PREROUTING|OUTPUT|PROXY_INIT)' | sed 's/^/     /'
 
 say "4. Traffic"
@@ -95,7 +97,7 @@ send "outbound pod -> server:9443 (skip)" "$pod" 1000 198.18.2.1 9443 65536
 send "loopback pod -> 127.0.0.1:8080" "$pod" 1000 127.0.0.1 8080 65536
 
 say "5. A few lines of /metrics"
-http_get "$pod" 4191 /metrics | grep -E '^sidecar_(connections_opened_total|bytes)' | grep -v ' 0\.0$' | head -n 12 | sed 's/^/   /'
+http_get "$pod" 4191 /metrics | grep -E '^sidecar_(connections_opened_total|relayed_bytes_total|connection_errors_total)' | grep -v ' 0\.0$' | head -n 12 | sed 's/^/   /'
 
 say "6. Done: SIGTERM to the sidecar, then every namespace is deleted"
 kill -TERM "$sidecar_pid"

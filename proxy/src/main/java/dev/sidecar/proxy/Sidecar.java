@@ -23,7 +23,8 @@ import sun.misc.Signal;
  *   <li>bind the listeners, paused (connections wait in the kernel backlog);
  *   <li>install the redirect rules, unless an init container did ({@code installer == null});
  *   <li>drop to the proxy's uid and gid when running as root, and prove it for every thread;
- *   <li>start accepting, and mark each step in {@link Readiness}.
+ *   <li>start accepting, and mark each step in {@link Readiness};
+ *   <li>prove the redirect end to end with a {@link SelfTest} probe (its sockets made while root).
  * </ol>
  * On SIGTERM or SIGINT it stops accepting, lets open connections finish for up to the grace period,
  * resets the rest and returns. The rules stay installed: if the proxy dies, the pod's traffic
@@ -62,6 +63,8 @@ public final class Sidecar {
     private final Readiness readiness;
     private final Listeners listeners;
     private final CountDownLatch stopSignal = new CountDownLatch(1);
+    // A pod's interfaces may come up after the proxy: the self-test retries once a second this often.
+    private static final int SELF_TEST_ATTEMPTS = 120;
 
     /**
      * Creates the event loops (and so loads Netty's native epoll library) but binds nothing yet.
@@ -98,12 +101,42 @@ public final class Sidecar {
             log.info("redirect rules installed for {}", settings.redirect().families());
         }
         readiness.mark(Readiness.Step.RULES_INSTALLED);
+        SelfTest selfTest = privileges.isRoot() ? prepareSelfTest() : null; // its sockets must be root's
         dropPrivileges(privileges);
         readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
         listeners.startAccepting();
         readiness.mark(Readiness.Step.LISTENERS_BOUND); // its /ready text: "listeners not accepting yet"
         log.info("accepting: inbound {}, outbound {}", listeners.address(RelayEvents.Direction.INBOUND),
                 listeners.address(RelayEvents.Direction.OUTBOUND));
+        if (selfTest != null) {
+            Thread probe = new Thread(() -> runSelfTest(selfTest), "redirect-self-test");
+            probe.setDaemon(true);
+            probe.start();
+        } else {
+            log.info("redirect self-test skipped: started without root, so no probe can take an application's path");
+            readiness.mark(Readiness.Step.SELF_TEST_PASSED);
+        }
+    }
+
+    private SelfTest prepareSelfTest() throws StartupException {
+        try {
+            return SelfTest.prepare(SELF_TEST_ATTEMPTS, Duration.ofSeconds(1));
+        } catch (IOException e) {
+            throw new StartupException("cannot create the redirect self-test's sockets: " + e.getMessage(), e);
+        }
+    }
+
+    private void runSelfTest(SelfTest selfTest) {
+        try {
+            selfTest.run(listeners, settings.redirect()).ifPresentOrElse(
+                    failure -> {
+                        log.error("{}; /ready stays 503", failure);
+                        readiness.fail(failure);
+                    },
+                    () -> readiness.mark(Readiness.Step.SELF_TEST_PASSED));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void dropPrivileges(Privileges privileges) throws StartupException {

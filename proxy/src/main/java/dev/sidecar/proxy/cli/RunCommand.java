@@ -1,12 +1,18 @@
 package dev.sidecar.proxy.cli;
 
+import dev.sidecar.iptables.InvalidConfigException;
+import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.proxy.Sidecar;
+import dev.sidecar.proxy.admin.AdminServer;
+import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
-import dev.sidecar.proxy.relay.RelayEvents;
 import dev.sidecar.proxy.relay.RelaySettings;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -16,6 +22,8 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -29,8 +37,11 @@ public final class RunCommand implements Callable<Integer> {
     /** Gid the proxy drops to when {@code --proxy-gid} is not given. */
     static final int DEFAULT_PROXY_GID = 2102;
 
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
     @ParentCommand SidecarCommand sidecar;
     @Mixin RedirectOptions redirect;
+    @Mixin AdminOptions admin;
 
     @Option(names = "--no-iptables", defaultValue = "${env:SIDECAR_NO_IPTABLES:-false}",
             description = "Do not install the rules: an init container or CNI plugin already did (env SIDECAR_NO_IPTABLES). Default: ${DEFAULT-VALUE}.")
@@ -58,17 +69,43 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RedirectConfig config = redirect.toConfig();
+        admin.applyLogging();
+        RedirectConfig config = withAdminPortSkipped(redirect.toConfig());
         RelaySettings relay = RelaySettings.defaults().withConnectTimeouts(
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
                 outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
+        log.info("configuration: {}; relay {}; admin port {}; shutdown grace {}", config, relay, admin.adminPort(), shutdownGrace);
         RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend());
+        PrometheusRegistry registry = new PrometheusRegistry();
+        Readiness readiness = new Readiness();
         Sidecar proxy = new Sidecar(Sidecar.Settings.of(config, gid, relay, shutdownGrace), installer,
-                RelayEvents.NONE, new Readiness());
-        proxy.start();
-        proxy.awaitSignalThenDrain();
+                ProxyMetrics.register(registry), readiness);
+        // The admin endpoint comes first, so probes see /live and the reason for 503 during start-up.
+        try (AdminServer adminServer = AdminServer.start(admin.settings(config.ipv6()), readiness, registry, proxy::stop)) {
+            log.info("admin endpoint on {}", adminServer.localAddresses());
+            proxy.start();
+            proxy.awaitSignalThenDrain();
+        }
         return Failures.OK;
+    }
+
+    /**
+     * Kubelet probes must reach the admin endpoint, never the proxy: its port is always skipped
+     * inbound, in addition to the ports the user listed. It may not be one of the proxy's ports.
+     */
+    private RedirectConfig withAdminPortSkipped(RedirectConfig config) {
+        int port = admin.adminPort();
+        if (port == config.inboundPort() || port == config.outboundPort()) {
+            throw new InvalidConfigException("admin-port", String.valueOf(port),
+                    "must differ from --inbound-port and --outbound-port");
+        }
+        if (config.skipInboundPorts().stream().anyMatch(r -> r.low() <= port && port <= r.high())) {
+            return config;
+        }
+        List<PortRange> skipped = new ArrayList<>(config.skipInboundPorts());
+        skipped.add(PortRange.of(port));
+        return config.toBuilder().skipInboundPorts(skipped).build();
     }
 
     /** {@code 250ms}, {@code 2s}, {@code 1m}; a bare number means seconds. Must be positive. */

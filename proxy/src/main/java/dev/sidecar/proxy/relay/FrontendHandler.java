@@ -44,7 +44,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
         Failure refusal;
         try {
             target = listener.resolver.resolve(client);
-            refusal = listener.guard().check(target, (InetSocketAddress) client.localAddress());
+            LoopGuard guard = listener.guard();
+            if (guard.answersProbe((InetSocketAddress) client.remoteAddress(), target)) {
+                client.close(); // the start-up self-test's own connection: checked, never relayed
+                return;
+            }
+            refusal = guard.check(target, (InetSocketAddress) client.localAddress());
         } catch (IOException e) {
             ConnectionLog.lookupFailed(listener.direction, client.remoteAddress(), e);
             refusal = Failure.NO_ORIGINAL_DST;

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The proxy's listening sockets, on Netty's native epoll transport. Two steps, so the sidecar can
@@ -154,6 +155,19 @@ public final class Listeners implements AutoCloseable {
             }
         }
         throw new IllegalStateException("no " + direction.label() + " listener bound");
+    }
+
+    /**
+     * Makes the next connection from local source port {@code sourcePort} a self-test probe: its
+     * original destination goes to {@code onArrival} and it is closed, not relayed.
+     */
+    public void expectProbe(int sourcePort, Consumer<InetSocketAddress> onArrival) {
+        guard = guard.expectingProbe(sourcePort, onArrival);
+    }
+
+    /** Ends a probe expectation set by {@link #expectProbe}. */
+    public void clearProbe() {
+        guard = guard.withoutProbe();
     }
 
     /** The guard in force: it refuses targets on any bound port. */
