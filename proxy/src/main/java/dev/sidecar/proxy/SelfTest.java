@@ -152,15 +152,18 @@ final class SelfTest {
         return defaultGateway().filter(gw -> !skipped(gw, config)).map(gw -> new InetSocketAddress(gw, port));
     }
 
-    // The address next to ours in the same subnet (flip the lowest host bit; avoid the network and
-    // broadcast addresses).
+    // The nearest other host address in our subnet (flip the lowest host bits; never the network
+    // or broadcast address).
     static InetAddress neighbour(Inet4Address own, int prefix) {
         byte[] b = own.getAddress();
         int a = ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
         int hostMask = prefix == 0 ? -1 : (1 << (32 - prefix)) - 1;
-        int n = a ^ 1;
-        if ((n & hostMask) == 0 || (n & hostMask) == hostMask) {
-            n = a ^ 2;
+        int n = a;
+        for (int k = 1; k <= hostMask; k++) { // prefix <= 30: there is always another host
+            n = a ^ k;
+            if ((n & hostMask) != 0 && (n & hostMask) != hostMask) {
+                break;
+            }
         }
         try {
             return InetAddress.getByAddress(new byte[] {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n});

@@ -130,6 +130,43 @@ class SidecarRunIT {
     }
 
     @Test
+    void readyAnswers200OnceTheRedirectSelfTestPassed() throws Exception {
+        // The probe dials a neighbour on the pod's subnet; with the redirect working it never leaves the pod.
+        String passed = sidecar.await(l -> l.contains("redirect self-test passed"), 15);
+
+        assertThat(passed).contains("198.18.");
+        assertThat(SidecarProcess.http(podNs, 4191, "GET", "/ready")).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nready\n");
+        assertThat(SidecarProcess.http(podNs, 4191, "GET", "/live")).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nlive\n");
+    }
+
+    @Test
+    void metricsCountRelayedConnectionsByDirectionAndOriginalPort() throws Exception {
+        Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER, 8080, 1000, 1301, 2000, 1302, 0);
+        assertThat(r.ok()).as(r.line()).isTrue();
+        sidecar.await(l -> l.contains("outbound " + r.get("local") + " -> "), 10);
+
+        String metrics = SidecarProcess.http(podNs, 4191, "GET", "/metrics");
+
+        assertThat(metrics).startsWith("HTTP/1.1 200")
+                .containsPattern("sidecar_connections_opened_total\\{direction=\"outbound\",port=\"8080\"} [1-9]")
+                .containsPattern("sidecar_relayed_bytes_total\\{direction=\"outbound\",from=\"client\"} [1-9]")
+                .contains("jvm_memory_used_bytes");
+    }
+
+    @Test
+    void adminPortIsSkippedInboundSoProbesNeverReachTheProxy() throws Exception {
+        assertThat(lab.exec(podNs, "iptables-save", "-t", "nat"))
+                .contains("-A PROXY_INIT_REDIRECT -p tcp -m multiport --dports 9002,4191 -m comment --comment \"proxy-init/ignore-port\" -j RETURN");
+        int before = sidecar.connectionLines().size();
+
+        // A kubelet probe from outside the pod, as bash would send it from the client namespace.
+        String script = "exec 3<>/dev/tcp/" + POD_IN + "/4191 && printf 'GET /live HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3";
+        assertThat(lab.exec(clientNs, "bash", "-c", script)).startsWith("HTTP/1.1 200");
+        Thread.sleep(200);
+        assertThat(sidecar.connectionLines()).hasSize(before);
+    }
+
+    @Test
     void halfCloseFromEitherSideKeepsTheOtherDirectionFlowing() throws Exception {
         // The client sends nothing and closes its side at once; 8 MiB must still come back.
         Traffic.Result clientFinFirst = traffic.connect(podNs, APP_UID, SERVER, 8080, 0, 301, 8 * MIB, 302, 0);

@@ -48,6 +48,22 @@ public final class SidecarProcess implements AutoCloseable {
         return p;
     }
 
+    /**
+     * One HTTP/1.0 request to {@code 127.0.0.1:port} from inside {@code ns} (bash's /dev/tcp, so no
+     * client needs installing); returns the whole response, status line first.
+     */
+    public static String http(String ns, int port, String method, String path) throws Exception {
+        String script = "exec 3<>/dev/tcp/127.0.0.1/$0 && printf '%s %s HTTP/1.0\\r\\n\\r\\n' \"$1\" \"$2\" >&3 && cat <&3";
+        Process p = new ProcessBuilder(NetnsLab.inNs(ns, "bash", "-c", script, Integer.toString(port), method, path))
+                .redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String response = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+        return response;
+    }
+
     /** Waits up to {@code seconds} for a log line matching {@code test}; fails with the log. */
     public String await(Predicate<String> test, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);

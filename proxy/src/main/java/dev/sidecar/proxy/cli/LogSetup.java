@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 public final class LogSetup {
 
     /** Plain lines: UTC timestamp, level, thread, logger, message. */
-    static final String PLAIN_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level [%thread] %logger{36} - %msg%n";
+    static final String PLAIN_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level %logger{0}: %msg%n"; // as logback.xml
 
     private LogSetup() {}
 

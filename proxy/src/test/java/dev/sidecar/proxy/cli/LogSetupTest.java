@@ -75,17 +75,17 @@ class LogSetupTest {
         log.warn("shown");
 
         assertThat(lines()).hasSize(1);
-        assertThat(lines().get(0)).endsWith(" - shown");
+        assertThat(lines().get(0)).endsWith(": shown");
     }
 
     @Test
-    void plainFormatHasUtcTimestampLevelThreadAndLogger() {
+    void plainFormatHasUtcTimestampLevelAndLoggerName() {
         LogSetup.apply(LogLevel.DEBUG, LogFormat.PLAIN, out);
 
         log.debug("listening on 127.0.0.1:4140");
 
         assertThat(lines()).singleElement().asString().matches(
-                "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z DEBUG \\[.+\\] dev\\.sidecar\\.proxy\\.test - listening on 127\\.0\\.0\\.1:4140");
+                "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z DEBUG test: listening on 127\\.0\\.0\\.1:4140");
     }
 
     @Test

@@ -1,0 +1,38 @@
+package dev.sidecar.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sidecar.testkit.NetnsLab;
+import dev.sidecar.testkit.SidecarProcess;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The redirect self-test must catch a pod whose redirect does not work: {@code sidecar run
+ * --no-iptables} as root trusts that an init container installed the rules; here none did.
+ */
+@Tag("netns")
+@Timeout(60)
+class SelfTestIT {
+
+    @Test
+    void readyStays503WithTheReasonWhenNothingRedirectsThePod() throws Exception {
+        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
+        try (NetnsLab lab = new NetnsLab("slf")) {
+            String pod = lab.namespace("pod");
+            String peer = lab.namespace("peer");
+            // The probe dials the pod's neighbour 198.18.3.3, which nobody holds: with no rules its
+            // SYN goes unanswered on this veth and never leaves the namespaces.
+            lab.link(pod, "198.18.3.1/24", peer, "198.18.3.2/24");
+            try (SidecarProcess sidecar = SidecarProcess.start(pod, "--no-iptables", "--no-ipv6")) {
+                String failure = sidecar.await(l -> l.contains("redirect self-test:"), 20);
+
+                assertThat(failure).contains("198.18.3.3", "did not reach the outbound listener");
+                String ready = SidecarProcess.http(pod, 4191, "GET", "/ready");
+                assertThat(ready).startsWith("HTTP/1.1 503").contains("did not reach the outbound listener");
+                assertThat(lab.exec(pod, "iptables-save", "-t", "nat")).doesNotContain("PROXY_INIT");
+            }
+        }
+    }
+}
