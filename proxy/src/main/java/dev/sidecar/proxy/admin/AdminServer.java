@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP endpoint: {@code GET /live}, {@code GET /ready}, {@code GET /metrics} and, when
- * enabled, {@code POST /shutdown} from loopback peers. See {@code proxy/ADMIN.md}.
+ * enabled, {@code POST /shutdown} from loopback peers. The README documents them.
  *
  * <p>It runs on its own single epoll event loop, so a slow scrape or a misbehaving client never
  * shares a thread with relayed traffic, and closing it touches nothing else.

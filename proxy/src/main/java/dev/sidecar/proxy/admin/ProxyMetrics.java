@@ -25,7 +25,7 @@ import io.prometheus.metrics.model.snapshots.Unit;
  * <p>Expected call order per accepted connection: {@code opened}, then {@code connected} or
  * {@code failed}, and always exactly one {@code closed} with the same port, so that
  * {@code sidecar_connections_open} returns to zero. The metric names are listed in
- * {@code proxy/ADMIN.md}.
+ * the README ("Metrics").
  */
 public final class ProxyMetrics implements RelayEvents {
 
