@@ -557,6 +557,14 @@ dropped() { # pid: uid/gid 2102 and no effective capability
     grep -qE '^CapEff:\s+0+$' "/proc/$1/status"
 }
 
+pod_interface() { # pid: a Pod always has an interface besides lo, and the redirect self-test
+  # probes through it. A veth pair with both ends inside the container: nothing leaves it, and
+  # it disappears with the container's namespace.
+  nsenter -t "$1" -n ip link add scdk0 type veth peer name scdk1 &&
+    nsenter -t "$1" -n ip addr add 198.18.8.1/24 dev scdk0 &&
+    nsenter -t "$1" -n ip link set scdk0 up && nsenter -t "$1" -n ip link set scdk1 up
+}
+
 check_k8s_pod() {
   local what="pod.yaml's sidecar (root; only NET_ADMIN NET_RAW SETUID SETGID; read-only root) listens as uid 2102"
   local kpid ok=""
@@ -564,6 +572,7 @@ check_k8s_pod() {
     --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SETUID --cap-add SETGID \
     -e XTABLES_LOCKFILE=/tmp/xtables.lock "$image" >/dev/null &&
     kpid=$(dk inspect -f '{{.State.Pid}}' scd-k8s-pod) &&
+    pod_interface "$kpid" &&
     { ! admin_expected || ready_in "$kpid" 30; } && wait_for 20 listening_in "$kpid" &&
     wait_for 10 dropped "$kpid" && ok=1
   if [[ -n $ok ]]; then
