@@ -98,6 +98,20 @@ public record Cidr(IpFamily family, byte[] network, int prefix) {
         return out;
     }
 
+    /** Whether {@code address} (raw bytes: 4 for IPv4, 16 for IPv6) lies in this subnet. */
+    public boolean contains(byte[] address) {
+        if (address.length != network.length) {
+            return false;
+        }
+        for (int bit = 0; bit < prefix; bit++) {
+            int mask = 0x80 >>> (bit % 8);
+            if ((network[bit / 8] & mask) != (address[bit / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public byte[] network() {
         return network.clone();

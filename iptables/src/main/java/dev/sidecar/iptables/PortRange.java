@@ -74,6 +74,11 @@ public record PortRange(int low, int high) {
         return port;
     }
 
+    /** Whether {@code port} lies in this range (bounds included). */
+    public boolean contains(int port) {
+        return low <= port && port <= high;
+    }
+
     public boolean isSinglePort() {
         return low == high;
     }

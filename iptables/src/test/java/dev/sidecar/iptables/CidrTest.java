@@ -3,6 +3,7 @@ package dev.sidecar.iptables;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -46,5 +47,15 @@ class CidrTest {
     void mixedListKeepsBothFamilies() {
         assertThat(Cidr.parseList("10.0.0.0/8,2001:db8::/32")).extracting(Cidr::family)
                 .containsExactly(IpFamily.IPV4, IpFamily.IPV6);
+    }
+
+    @Test
+    void containsAddressesInsideItsPrefixOnly() throws Exception {
+        Cidr subnet = Cidr.parse("198.18.0.0/15");
+
+        assertThat(subnet.contains(InetAddress.getByName("198.19.255.255").getAddress())).isTrue();
+        assertThat(subnet.contains(InetAddress.getByName("198.20.0.0").getAddress())).isFalse();
+        assertThat(subnet.contains(InetAddress.getByName("2001:db8::1").getAddress())).isFalse();
+        assertThat(Cidr.parse("2001:db8::/32").contains(InetAddress.getByName("2001:db8:ffff::1").getAddress())).isTrue();
     }
 }

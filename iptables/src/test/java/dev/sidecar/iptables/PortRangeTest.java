@@ -55,4 +55,14 @@ class PortRangeTest {
     void listWithEmptyEntryIsRejected() {
         assertThatThrownBy(() -> PortRange.parseList("25,,443")).hasMessageContaining("empty entry");
     }
+
+    @Test
+    void containsIncludesBothBounds() {
+        PortRange range = PortRange.parse("6000-6010");
+
+        assertThat(range.contains(6000)).isTrue();
+        assertThat(range.contains(6010)).isTrue();
+        assertThat(range.contains(5999)).isFalse();
+        assertThat(range.contains(6011)).isFalse();
+    }
 }

@@ -1,7 +1,5 @@
 package dev.sidecar.proxy;
 
-import dev.sidecar.iptables.Cidr;
-import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.proxy.relay.Listeners;
 import java.io.IOException;
@@ -192,32 +190,17 @@ final class SelfTest {
 
     // The probe must take the redirect-all-outgoing path, so it avoids every skip rule.
     private static boolean skipped(InetAddress address, RedirectConfig config) {
-        return config.skipOutboundSubnets().stream().anyMatch(c -> contains(c, address));
+        return config.skipOutboundSubnets().stream().anyMatch(c -> c.contains(address.getAddress()));
     }
 
     private static int probePort(RedirectConfig config) {
         for (int port = FIRST_PROBE_PORT; ; port++) {
             int p = port;
-            boolean skipped = config.skipOutboundPorts().stream().anyMatch((PortRange r) -> r.low() <= p && p <= r.high());
+            boolean skipped = config.skipOutboundPorts().stream().anyMatch(r -> r.contains(p));
             if (!skipped && p != config.inboundPort() && p != config.outboundPort()) {
                 return p;
             }
         }
-    }
-
-    private static boolean contains(Cidr cidr, InetAddress address) {
-        byte[] net = cidr.network();
-        byte[] a = address.getAddress();
-        if (net.length != a.length) {
-            return false;
-        }
-        for (int bit = 0; bit < cidr.prefix(); bit++) {
-            int mask = 0x80 >>> (bit % 8);
-            if ((net[bit / 8] & mask) != (a[bit / 8] & mask)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static void closeQuietly(SocketChannel socket) {

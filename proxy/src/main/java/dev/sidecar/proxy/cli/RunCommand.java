@@ -100,7 +100,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new InvalidConfigException("admin-port", String.valueOf(port),
                     "must differ from --inbound-port and --outbound-port");
         }
-        if (config.skipInboundPorts().stream().anyMatch(r -> r.low() <= port && port <= r.high())) {
+        if (config.skipInboundPorts().stream().anyMatch(r -> r.contains(port))) {
             return config;
         }
         List<PortRange> skipped = new ArrayList<>(config.skipInboundPorts());
