@@ -26,6 +26,7 @@ RUN set -e; \
     java -version 2>&1 | grep -q '"17\.' || { echo "BASE must provide a Java 17 runtime on PATH" >&2; exit 1; }
 
 COPY docker/image/sidecar /usr/local/bin/sidecar
+COPY docker/image/jvm.options /opt/sidecar/jvm.options
 COPY proxy/target/sidecar.jar /opt/sidecar/sidecar.jar
 # After the drop to uid 2102 the JVM still loads classes lazily from the jar, so the jar must stay
 # readable by every uid whatever the file mode in the build context was. `find` touches nothing

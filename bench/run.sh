@@ -18,7 +18,7 @@
 # Knobs (environment): BENCH_MODES=direct,sidecar,haproxy  BENCH_ROUNDS=3  BENCH_BULK_SECONDS=5
 #   BENCH_RATE_SECONDS=4  BENCH_PING_COUNT=20000  BENCH_HOLD_CONNS=1000  BENCH_START_TRIALS=5
 #   BENCH_RULE_TRIALS=5  BENCH_MAX_SECONDS=1200  SIDECAR=bin/sidecar  BENCH_SIDECAR_ARGS=  BENCH_NO_BUILD=1
-#   BENCH_NO_REPORT=1
+#   BENCH_NO_REPORT=1  BENCH_SCENARIOS=bulk_out,bulk_in,rate,latency (quick iterations: fewer)
 set -euo pipefail
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -53,6 +53,9 @@ for m in "${MODES[@]}"; do
   [[ $m == direct || $m == sidecar || $m == haproxy ]] || { echo "bench/run.sh: BENCH_MODES: unknown mode '$m' (direct, sidecar, haproxy)" >&2; exit 2; }
 done
 has_mode() { [[ " ${MODES[*]} " == *" $1 "* ]]; }
+# For quick iterations: only some of the round scenarios (the report wants all four).
+IFS=, read -r -a SCENARIOS <<<"${BENCH_SCENARIOS:-bulk_out,bulk_in,rate,latency}"
+has_scenario() { [[ " ${SCENARIOS[*]} " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- packages
 declare -A wanted=([iperf3]=iperf3 [haproxy]=haproxy [gnuplot]=gnuplot-nox [gcc]=gcc [jq]=jq [ip]=iproute2 [taskset]=util-linux [setpriv]=util-linux)
@@ -472,10 +475,10 @@ for r in $(seq "$ROUNDS"); do
   # Rotate the order each round so no mode always runs first (or right after another's load).
   order=("${MODES[@]:$(((r - 1) % ${#MODES[@]}))}" "${MODES[@]:0:$(((r - 1) % ${#MODES[@]}))}")
   log "round $r/$ROUNDS: ${order[*]}"
-  for m in "${order[@]}"; do measure_bulk out "$m" "$r"; done
-  for m in "${order[@]}"; do measure_bulk in "$m" "$r"; done
-  for m in "${order[@]}"; do measure_rate "$m" "$r"; done
-  for m in "${order[@]}"; do measure_latency "$m" "$r"; done
+  if has_scenario bulk_out; then for m in "${order[@]}"; do measure_bulk out "$m" "$r"; done; fi
+  if has_scenario bulk_in; then for m in "${order[@]}"; do measure_bulk in "$m" "$r"; done; fi
+  if has_scenario rate; then for m in "${order[@]}"; do measure_rate "$m" "$r"; done; fi
+  if has_scenario latency; then for m in "${order[@]}"; do measure_latency "$m" "$r"; done; fi
 done
 for m in "${proxy_modes[@]}"; do
   record memory "$m" 0 rss_after_load_kib "$(rss_kib "${PROXY_PID[$m]}")"
@@ -534,12 +537,36 @@ fi
 # The same plan three ways, each in a fresh namespace: `sidecar iptables install` (what a user runs,
 # JVM start included), one iptables process per rule (how other meshes' init containers do it), and
 # one iptables-restore of the same rules (the floor: what the sidecar does after its JVM is up).
-if ((RULE_TRIALS > 0)) && { has_mode sidecar || has_mode haproxy; }; then
-  plan_ns=scb-rules-plan-$sfx
+# A large plan as well (many skipped subnets and ports, as a pod with exclusions has): 80 rules.
+large_plan_args() {
+  local subs_out subs_in ports
+  subs_out=$(for i in $(seq 0 39); do printf '198.19.%d.0/24,' "$i"; done)
+  subs_in=$(for i in $(seq 40 59); do printf '198.19.%d.0/24,' "$i"; done)
+  ports=$(seq -s, 8001 8020)
+  echo "--skip-outbound-subnets ${subs_out%,} --skip-inbound-subnets ${subs_in%,} --skip-outbound-ports $ports --skip-inbound-ports $ports"
+}
+time_in_fresh_ns() { # time_in_fresh_ns NAME CMD... -> milliseconds on stdout
+  local ns=scb-rules-$1-$sfx t0 t1; shift
+  new_ns "$ns"
+  t0=$(date +%s%N)
+  in_ns "$ns" "$@" >>"$out/logs/rules-trials.log" 2>&1 || { ip netns del "$ns"; return 1; }
+  t1=$(date +%s%N)
+  has_rules "$ns" || { ip netns del "$ns"; return 1; }
+  ip netns del "$ns"
+  awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e6}'
+}
+restore_both() {
+  "iptables-$variant-restore" --noflush <"$1-iptables.restore"
+  if grep -q PROXY_INIT "$1-ip6tables.restore"; then "ip6tables-$variant-restore" --noflush <"$1-ip6tables.restore"; fi
+}
+# rule_trials SCENARIO [sidecar iptables install options...]: the plan's rules each way, RULE_TRIALS times.
+rule_trials() {
+  local scen=$1 plan_ns=scb-rules-plan-$sfx base=$out/$1 nrules ms k; shift
   new_ns "$plan_ns"
-  in_ns "$plan_ns" "$SIDECAR" iptables install >"$out/logs/rules-plan.log" 2>&1 || { log "sidecar iptables install failed: $(tail -1 "$out/logs/rules-plan.log")"; exit 1; }
+  in_ns "$plan_ns" "$SIDECAR" iptables install "$@" >"$out/logs/$scen-plan.log" 2>&1 || { log "sidecar iptables install failed: $(tail -1 "$out/logs/$scen-plan.log")"; exit 1; }
   variant=nft
   in_ns "$plan_ns" iptables-legacy-save -t nat 2>/dev/null | grep -q PROXY_INIT && variant=legacy
+  export variant
   {
     echo "set -e"
     for fam in iptables ip6tables; do
@@ -548,38 +575,33 @@ if ((RULE_TRIALS > 0)) && { has_mode sidecar || has_mode haproxy; }; then
         /^-A/ { rules[++n] = $0 }
         END { for (i = 1; i <= n; i++) print bin " -w -t nat " rules[i] }'
     done
-  } >"$out/rules-per-process.sh"
+  } >"$base-per-process.sh"
   for fam in iptables ip6tables; do
-    in_ns "$plan_ns" "$fam-$variant-save" -t nat >"$out/rules-$fam.restore" 2>/dev/null || : >"$out/rules-$fam.restore"
+    in_ns "$plan_ns" "$fam-$variant-save" -t nat >"$base-$fam.restore" 2>/dev/null || : >"$base-$fam.restore"
   done
   ip netns del "$plan_ns"
-  nrules=$(grep -c ' -A ' "$out/rules-per-process.sh" || true)
-  record rules sidecar 0 rules_in_plan "$nrules"
-  note_cmd "rules-sidecar" ip netns exec NS "$SIDECAR" iptables install
-  note_cmd "rules-per-process" ip netns exec NS bash "$out/rules-per-process.sh"
-  note_cmd "rules-restore" ip netns exec NS "iptables-$variant-restore --noflush < rules-iptables.restore (and ip6tables-$variant-restore when the plan has IPv6 rules)"
-  time_in_fresh_ns() { # time_in_fresh_ns NAME CMD... -> milliseconds on stdout
-    local ns=scb-rules-$1-$sfx t0 t1; shift
-    new_ns "$ns"
-    t0=$(date +%s%N)
-    in_ns "$ns" "$@" >>"$out/logs/rules-trials.log" 2>&1 || { ip netns del "$ns"; return 1; }
-    t1=$(date +%s%N)
-    has_rules "$ns" || { ip netns del "$ns"; return 1; }
-    ip netns del "$ns"
-    awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e6}'
-  }
-  restore_both() {
-    "iptables-$variant-restore" --noflush <"$out/rules-iptables.restore"
-    if grep -q PROXY_INIT "$out/rules-ip6tables.restore"; then "ip6tables-$variant-restore" --noflush <"$out/rules-ip6tables.restore"; fi
-  }
-  export -f restore_both
-  export variant out
+  nrules=$(grep -c ' -A ' "$base-per-process.sh" || true)
+  record "$scen" sidecar 0 rules_in_plan "$nrules"
+  note_cmd "$scen-sidecar" ip netns exec NS "$SIDECAR" iptables install "$@"
+  note_cmd "$scen-per-process" ip netns exec NS bash "$base-per-process.sh"
+  note_cmd "$scen-restore" ip netns exec NS "iptables-$variant-restore --noflush < $scen-iptables.restore (and ip6tables-$variant-restore when the plan has IPv6 rules)"
   for k in $(seq "$RULE_TRIALS"); do
-    if ms=$(time_in_fresh_ns s "$SIDECAR" iptables install); then record rules sidecar "$k" install_ms "$ms"; else record rules sidecar "$k" failed 1; fi
-    if ms=$(time_in_fresh_ns p bash "$out/rules-per-process.sh"); then record rules per_process "$k" install_ms "$ms"; else record rules per_process "$k" failed 1; fi
-    if ms=$(time_in_fresh_ns r bash -c restore_both); then record rules restore "$k" install_ms "$ms"; else record rules restore "$k" failed 1; fi
+    if ms=$(time_in_fresh_ns s "$SIDECAR" iptables install "$@"); then
+      record "$scen" sidecar "$k" install_ms "$ms"
+      # The same install timed inside the JVM (backend detection, read, restore; no JVM start).
+      ms=$(grep -o 'install took [0-9.]* ms in the JVM' "$out/logs/rules-trials.log" | tail -1 | awk '{print $3}')
+      [[ -n $ms ]] && record "$scen" sidecar_in_jvm "$k" install_ms "$ms"
+    else record "$scen" sidecar "$k" failed 1; fi
+    if ms=$(time_in_fresh_ns p bash "$base-per-process.sh"); then record "$scen" per_process "$k" install_ms "$ms"; else record "$scen" per_process "$k" failed 1; fi
+    if ms=$(time_in_fresh_ns r bash -c "restore_both $base"); then record "$scen" restore "$k" install_ms "$ms"; else record "$scen" restore "$k" failed 1; fi
   done
-  log "rule installation: $RULE_TRIALS trials each of sidecar / per-process ($nrules rules, $variant) / iptables-restore"
+  log "rule installation ($scen): $RULE_TRIALS trials each of sidecar / per-process ($nrules rules, $variant) / iptables-restore"
+}
+if ((RULE_TRIALS > 0)) && { has_mode sidecar || has_mode haproxy; }; then
+  export -f restore_both
+  rule_trials rules
+  # shellcheck disable=SC2046
+  rule_trials rules_large $(large_plan_args)
 fi
 
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/meta.env"

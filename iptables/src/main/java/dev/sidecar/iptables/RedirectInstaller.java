@@ -1,6 +1,7 @@
 package dev.sidecar.iptables;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +35,12 @@ public final class RedirectInstaller {
      */
     public static RedirectInstaller create(Backend backend) {
         List<IpFamily> families = RedirectConfig.namespaceHasIpv6() ? List.of(IpFamily.IPV4, IpFamily.IPV6) : List.of(IpFamily.IPV4);
-        BackendDetector.Detection d = new BackendDetector(ProcessIptablesBackend::new).resolve(backend, families);
-        return new RedirectInstaller(new ProcessIptablesBackend(d.variant()));
+        // The detection's reads of the chosen variant stand in for the installer's first read.
+        Map<Variant, IptablesBackend> read = new EnumMap<>(Variant.class);
+        BackendDetector.Detection d = new BackendDetector(
+                v -> read.computeIfAbsent(v, x -> new SnapshotIptablesBackend(new ProcessIptablesBackend(x))))
+                .resolve(backend, families);
+        return new RedirectInstaller(read.getOrDefault(d.variant(), new ProcessIptablesBackend(d.variant())));
     }
 
     /** The variant this installer drives. */

@@ -6,7 +6,10 @@ import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.iptables.RedirectPlan;
 import dev.sidecar.iptables.RuleRenderer;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,6 +22,8 @@ import picocli.CommandLine.Spec;
         description = "Manage the NAT redirect (chains PROXY_INIT_REDIRECT and PROXY_INIT_OUTPUT) of this network namespace.",
         subcommands = {IptablesCommand.Install.class, IptablesCommand.Remove.class, IptablesCommand.Show.class, IptablesCommand.Check.class})
 public final class IptablesCommand {
+    private static final Logger log = LoggerFactory.getLogger(IptablesCommand.class);
+
     @ParentCommand
     SidecarCommand sidecar;
 
@@ -33,8 +38,15 @@ public final class IptablesCommand {
         @Override
         public Integer call() {
             RedirectConfig config = options.toConfig();
+            // Timed inside the JVM too, so the cost of the install itself can be told apart from
+            // the JVM's start (bench/run.sh compares both with one iptables process per rule).
+            long t0 = System.nanoTime();
             RedirectInstaller installer = parent.sidecar.installer(config.backend());
+            long t1 = System.nanoTime();
             installer.install(config);
+            long t2 = System.nanoTime();
+            log.info("install took {} ms in the JVM (backend detection {} ms, read and restore {} ms)",
+                    millis(t2 - t0), millis(t1 - t0), millis(t2 - t1));
             spec.commandLine().getOut().println("installed redirect for " + families(config) + " with iptables-" + installer.variant());
             return Failures.OK;
         }
@@ -107,5 +119,9 @@ public final class IptablesCommand {
 
     private static String families(RedirectConfig config) {
         return String.join(" and ", config.families().stream().map(IpFamily::label).toList());
+    }
+
+    private static String millis(long nanos) {
+        return String.format(Locale.ROOT, "%.1f", nanos / 1e6);
     }
 }

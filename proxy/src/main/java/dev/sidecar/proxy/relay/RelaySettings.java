@@ -19,7 +19,7 @@ import java.time.Duration;
  * @param maxReadBytes largest read buffer, reached during bulk transfers
  * @param lowWaterMark pending bytes under which a backpressured peer is read again
  * @param highWaterMark pending bytes above which the peer is no longer read
- * @param eventLoopThreads event loop threads; 0 means one per available processor
+ * @param eventLoopThreads event loop threads; 0 means Netty's default (two per available processor)
  * @param allocator where read buffers come from (pooled direct by default)
  */
 public record RelaySettings(
@@ -33,10 +33,15 @@ public record RelaySettings(
         int eventLoopThreads,
         ByteBufAllocator allocator) {
 
-    /** 1 s connect timeouts, reads of 1 KiB to 128 KiB, water marks 32/64 KiB, pooled direct buffers. */
+    /**
+     * 1 s connect timeouts, reads of 1 KiB to 128 KiB, water marks 32/64 KiB, pooled direct buffers,
+     * one event loop thread per available processor. Both channels of a connection share one loop,
+     * so a second loop per processor (Netty's default) adds only threads, stacks and buffer arenas.
+     */
     public static RelaySettings defaults() {
         return new RelaySettings(Duration.ofSeconds(1), Duration.ofSeconds(1),
-                1024, 16 * 1024, 128 * 1024, 32 * 1024, 64 * 1024, 0, PooledByteBufAllocator.DEFAULT);
+                1024, 16 * 1024, 128 * 1024, 32 * 1024, 64 * 1024,
+                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT);
     }
 
     public RelaySettings {

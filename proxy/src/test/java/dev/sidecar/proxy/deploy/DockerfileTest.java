@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,16 +54,33 @@ class DockerfileTest {
     }
 
     @Test
-    void launcherInTheImageUsesTheJvmFlagsOfBinSidecar() throws IOException {
+    void bothLaunchersReadTheOneJvmOptionsFileThatTheImageCopies() throws IOException {
         String image = Files.readString(root.resolve("docker/image/sidecar"));
         String bin = Files.readString(root.resolve("bin/sidecar"));
-        assertThat(jvmFlags(image, "SIDECAR_JAVA_OPTS:=([^}]*)\\}")).isEqualTo(jvmFlags(bin, "default_opts=\"([^\"]*)\""));
-        assertThat(image).contains("exec java $SIDECAR_JAVA_OPTS -jar /opt/sidecar/sidecar.jar \"$@\"");
+        assertThat(dockerfile()).contains("COPY docker/image/jvm.options /opt/sidecar/jvm.options");
+        assertThat(image).contains("/opt/sidecar/jvm.options")
+                .contains("exec java $SIDECAR_JAVA_OPTS -jar /opt/sidecar/sidecar.jar \"$@\"");
+        assertThat(bin).contains("\"$here/docker/image/jvm.options\"");
+        assertThat(image).doesNotContain("-Xmx");
+        assertThat(bin).doesNotContain("-Xmx");
     }
 
-    private static String jvmFlags(String script, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(script);
-        assertThat(m.find()).as("JVM flags matching " + regex).isTrue();
-        return m.group(1).trim();
+    @Test
+    void jvmOptionsFileHoldsOnlyFlagsThisJvmAccepts() throws Exception {
+        List<String> flags = new ArrayList<>();
+        for (String line : Files.readAllLines(root.resolve("docker/image/jvm.options"))) {
+            String content = line.replaceAll("#.*", "").trim();
+            if (!content.isEmpty()) {
+                flags.addAll(List.of(content.split("\\s+")));
+            }
+        }
+        assertThat(flags).contains("-XX:+UseSerialGC").allMatch(f -> f.startsWith("-"));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(flags);
+        cmd.add("-version");
+        Process java = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(java.getInputStream().readAllBytes());
+        assertThat(java.waitFor()).as(out).isZero();
     }
 }
