@@ -44,7 +44,12 @@ public final class SidecarProcess implements AutoCloseable {
         cmd.addAll(List.of(args));
         SidecarProcess p = new SidecarProcess(new ProcessBuilder(NetnsLab.inNs(ns, cmd.toArray(String[]::new)))
                 .redirectErrorStream(true).start());
-        p.await(l -> l.contains("Sidecar: accepting"), 30);
+        try {
+            p.await(l -> l.contains("Sidecar: accepting"), 30);
+        } catch (AssertionError | InterruptedException e) {
+            p.kill(); // a sidecar that never came up must not outlive the test
+            throw e;
+        }
         return p;
     }
 
