@@ -3,6 +3,8 @@ package dev.sidecar.proxy.cli;
 import dev.sidecar.iptables.InvalidConfigException;
 import dev.sidecar.iptables.IptablesCommandException;
 import dev.sidecar.iptables.IptablesEnvironmentException;
+import dev.sidecar.proxy.StartupException;
+import dev.sidecar.proxy.admin.AdminServer;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,7 +40,7 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
         EXIT_CODES.put("2", "Invalid option or value; nothing was changed.");
         EXIT_CODES.put("3", "Environment: iptables missing, not root / no CAP_NET_ADMIN, or no nat table.");
         EXIT_CODES.put("4", "iptables rejected the change; that family's table is unchanged.");
-        EXIT_CODES.put("5", "run: a listener could not bind, or the privilege drop failed or could not be proven.");
+        EXIT_CODES.put("5", "run: a proxy or admin listener could not bind, or the privilege drop failed or could not be proven.");
     }
 
     private Failures() {}
@@ -96,7 +98,7 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
         } else if (ex instanceof IptablesEnvironmentException) {
             code = ENVIRONMENT;
             message = ex.getMessage();
-        } else if (ex instanceof dev.sidecar.proxy.StartupException) {
+        } else if (ex instanceof StartupException || ex instanceof AdminServer.AdminBindException) {
             code = STARTUP;
             message = ex.getMessage();
         } else if (ex instanceof IptablesCommandException) {

@@ -58,6 +58,9 @@ public final class LogSetup {
         root.setLevel(level.logback());
         root.addAppender(appender);
         context.getLogger("io.netty").setLevel(level == LogLevel.TRACE ? Level.TRACE : quieter(level.logback(), Level.INFO));
+        // Netty warns when no interface has a hardware address yet (a fresh pod namespace) and uses
+        // random bytes for channel ids instead, which is all the proxy needs.
+        context.getLogger("io.netty.util.internal.MacAddressUtil").setLevel(Level.ERROR);
     }
 
     private static Encoder<ILoggingEvent> encoder(LoggerContext context, LogFormat format) {
