@@ -1,8 +1,6 @@
 package dev.sidecar.bench;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -10,11 +8,8 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -28,34 +23,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmx128m", "-XX:MaxDirectMemorySize=128m"})
 @State(Scope.Benchmark)
-public class RelayRoundTripBenchmark {
+public class RelayRoundTripBenchmark extends RelayPathState {
     static final int MESSAGE_BYTES = 64;
 
-    /** {@code relay}: through the proxy's relay; {@code direct}: straight to the target. */
-    @Param({"direct", "relay"})
-    public String path;
-
-    private TargetServer target;
-    private ClientPath client;
-    private InputStream in;
-    private OutputStream out;
     private final byte[] message = new byte[MESSAGE_BYTES];
 
-    @Setup
-    public void setUp() throws IOException {
-        target = TargetServer.start(TargetServer.Kind.ECHO, MESSAGE_BYTES);
-        client = ClientPath.open(path, target.address());
-        in = client.in;
-        out = client.out;
-    }
-
-    @TearDown
-    public void tearDown() throws IOException {
-        try {
-            client.close();
-        } finally {
-            target.close();
-        }
+    @Override
+    TargetServer start() throws IOException {
+        return TargetServer.start(TargetServer.Kind.ECHO, MESSAGE_BYTES);
     }
 
     @Benchmark
