@@ -3,7 +3,6 @@ package dev.sidecar.iptables;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -45,17 +44,7 @@ public record Cidr(IpFamily family, byte[] network, int prefix) {
 
     /** Parses a comma-separated list; blank means none. */
     public static List<Cidr> parseList(String text) {
-        List<Cidr> out = new ArrayList<>();
-        if (text.isBlank()) {
-            return out;
-        }
-        for (String part : text.split(",", -1)) {
-            if (part.isBlank()) {
-                throw InvalidConfigException.ofValue(text, "empty entry in the list");
-            }
-            out.add(parse(part));
-        }
-        return List.copyOf(out);
+        return CommaList.parse(text, Cidr::parse);
     }
 
     private static byte[] parseAddress(String original, String addr) {

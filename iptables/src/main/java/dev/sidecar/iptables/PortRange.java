@@ -1,6 +1,5 @@
 package dev.sidecar.iptables;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -48,17 +47,7 @@ public record PortRange(int low, int high) {
 
     /** Parses a comma-separated list such as {@code 25,443,6000-6010}; blank means no ports. */
     public static List<PortRange> parseList(String text) {
-        List<PortRange> out = new ArrayList<>();
-        if (text.isBlank()) {
-            return out;
-        }
-        for (String part : text.split(",", -1)) {
-            if (part.isBlank()) {
-                throw InvalidConfigException.ofValue(text, "empty entry in the list");
-            }
-            out.add(parse(part));
-        }
-        return List.copyOf(out);
+        return CommaList.parse(text, PortRange::parse);
     }
 
     /** Parses one port number, 1 to 65535. */
