@@ -4,11 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.testkit.NetnsLab;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -162,6 +171,55 @@ class SidecarCliIT {
         Run check = run(List.of(launcher.toString(), "iptables", "check", "--backend", "nft", "--no-ipv6"));
         assertThat(check.exit).as(check.err).isEqualTo(0);
         assertThat(check.out).isEqualTo("IPv4: nat table matches the plan\n");
+    }
+
+    @Test
+    void theLauncherStagesAWorldReadableCopyAndKeepsOnlyTheNewestFour(@TempDir Path stage) throws IOException {
+        Path launcher = Path.of("../bin/sidecar").toAbsolutePath().normalize();
+        for (int i = 0; i < 5; i++) { // five earlier builds, oldest first, each with its archive
+            Path old = Files.writeString(stage.resolve("sidecar-00000000000000a" + i + ".jar"), "old build");
+            Path archive = Files.writeString(stage.resolve("sidecar-00000000000000a" + i + "-12345678.jsa"), "old archive");
+            for (Path p : List.of(old, archive)) {
+                Files.setLastModifiedTime(p, FileTime.from(Instant.now().minus(Duration.ofHours(10 - i))));
+            }
+        }
+        Files.writeString(stage.resolve(".hash-0000000000000000"), "00000000000000a0\n");
+
+        Run show = run(List.of("env", "SIDECAR_STAGE_DIR=" + stage, "SIDECAR_NO_CDS=1", launcher.toString(), "iptables", "show"));
+
+        assertThat(show.exit).as(show.err).isEqualTo(0);
+        String hash = sha256(JAR).substring(0, 16);
+        Path staged = stage.resolve("sidecar-" + hash + ".jar");
+        assertThat(staged).hasSameBinaryContentAs(JAR);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(staged))).isEqualTo("rw-r--r--");
+        try (var files = Files.list(stage)) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".hash-")))
+                    .as("the newest four jars and their archives")
+                    .containsExactlyInAnyOrder(staged.getFileName().toString(),
+                            "sidecar-00000000000000a2.jar", "sidecar-00000000000000a2-12345678.jsa",
+                            "sidecar-00000000000000a3.jar", "sidecar-00000000000000a3-12345678.jsa",
+                            "sidecar-00000000000000a4.jar", "sidecar-00000000000000a4-12345678.jsa");
+        }
+        try (var notes = Files.list(stage)) {
+            assertThat(notes.filter(f -> f.getFileName().toString().startsWith(".hash-")).map(SidecarCliIT::contents))
+                    .as("the note of a pruned jar is gone; the new jar has one").containsExactly(hash + "\n");
+        }
+    }
+
+    private static String contents(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Run sidecar(String... args) {
