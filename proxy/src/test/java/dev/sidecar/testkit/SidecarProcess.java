@@ -71,6 +71,15 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** Waits up to {@code seconds} for a log line matching {@code test}; fails with the log. */
     public String await(Predicate<String> test, int seconds) throws InterruptedException {
+        return await(test, seconds, null);
+    }
+
+    /**
+     * As {@link #await(Predicate, int)}; on failure the lines that mention {@code about} (a client
+     * address, say) come first in the message, before the whole log, so a truncated report still
+     * shows what the sidecar did say about it.
+     */
+    public String await(Predicate<String> test, int seconds, String about) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             for (String line : lines) {
@@ -83,7 +92,9 @@ public final class SidecarProcess implements AutoCloseable {
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("no matching sidecar log line in " + seconds + " s; log:\n" + log());
+        String near = about == null ? "" : "; lines about " + about + ": "
+                + lines.stream().filter(l -> l.contains(about)).toList();
+        throw new AssertionError("no matching sidecar log line in " + seconds + " s" + near + "; log:\n" + log());
     }
 
     /** Every connection line ({@code inbound|outbound CLIENT -> TARGET sent=...}) so far. */

@@ -51,7 +51,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ConnectionLog.sideFailed(pair.direction(), client.id(), "target", cause);
+        ConnectionLog.sideFailed(pair.direction(), client.remoteAddress(), "target", cause);
         pair.upstreamFailed();
     }
 

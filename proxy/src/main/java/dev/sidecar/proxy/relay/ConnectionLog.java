@@ -2,6 +2,7 @@ package dev.sidecar.proxy.relay;
 
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import dev.sidecar.proxy.relay.RelayEvents.Failure;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import org.slf4j.Logger;
@@ -37,7 +38,15 @@ final class ConnectionLog {
         }
     }
 
-    static void sideFailed(Direction direction, Object connection, String side, Throwable cause) {
-        log.debug("{} {}: {} side failed", direction.label(), connection, side, cause);
+    /**
+     * One side of a connection failed. An I/O error is a peer's doing (a reset, say) and routine;
+     * anything else is a fault of ours, and must not pass as a peer's reset.
+     */
+    static void sideFailed(Direction direction, SocketAddress client, String side, Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("{} {}: {} side failed", direction.label(), client, side, cause);
+        } else {
+            log.warn("{} {}: {} side failed unexpectedly; resetting the connection", direction.label(), client, side, cause);
+        }
     }
 }

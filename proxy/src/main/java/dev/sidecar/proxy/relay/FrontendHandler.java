@@ -122,7 +122,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ConnectionLog.sideFailed(listener.direction, client.id(), "client", cause);
+        ConnectionLog.sideFailed(listener.direction, client.remoteAddress(), "client", cause);
         abort("client reset");
     }
 
