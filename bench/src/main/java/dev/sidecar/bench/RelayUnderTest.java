@@ -1,10 +1,11 @@
 package dev.sidecar.bench;
 
+import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.relay.Listeners;
-import dev.sidecar.proxy.relay.RelayEvents;
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import dev.sidecar.proxy.relay.RelaySettings;
 import dev.sidecar.proxy.relay.TargetResolver;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -13,7 +14,8 @@ import java.util.List;
 /**
  * The proxy's relay, in process, listening on an ephemeral loopback port and relaying every
  * connection to one fixed target instead of the SO_ORIGINAL_DST one, so no iptables is needed. It
- * uses the sidecar's real listeners, handlers and default settings.
+ * uses the sidecar's real listeners, handlers, default settings and metrics (which count every
+ * buffer relayed).
  */
 final class RelayUnderTest implements AutoCloseable {
     private final Listeners listeners;
@@ -22,7 +24,7 @@ final class RelayUnderTest implements AutoCloseable {
     private RelayUnderTest(InetSocketAddress target) throws IOException {
         listeners = new Listeners(
                 List.of(new Listeners.Endpoint(Direction.OUTBOUND, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))),
-                RelaySettings.defaults(), TargetResolver.fixed(target), RelayEvents.NONE);
+                RelaySettings.defaults(), TargetResolver.fixed(target), new ProxyMetrics(new PrometheusRegistry()));
         listeners.bind();
         listeners.startAccepting();
         address = listeners.address(Direction.OUTBOUND);

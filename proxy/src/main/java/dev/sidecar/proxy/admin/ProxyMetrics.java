@@ -17,8 +17,9 @@ import io.prometheus.metrics.model.snapshots.Unit;
 /**
  * The proxy's Prometheus metrics, fed by the relay through {@link RelayEvents}.
  *
- * <p>Every method runs on an event loop, once per connection event (never per byte), so the cost
- * is a handful of uncontended {@code LongAdder} additions: all label children are resolved up front
+ * <p>Every method runs on an event loop, once per connection event or buffer read (never per
+ * byte), so the cost is a handful of uncontended {@code LongAdder} additions: all label children
+ * are resolved up front
  * (direction and reason at construction, destination ports on first sight), exemplars are off, and
  * histograms are classic-only. Nothing on the event path allocates once a port has been seen.
  *
@@ -69,7 +70,7 @@ public final class ProxyMetrics implements RelayEvents {
         Counter bytes = Counter.builder()
                 .name("sidecar_relayed_bytes_total")
                 .unit(Unit.BYTES)
-                .help("Bytes relayed, counted when a connection closes; from=client is what the accepted"
+                .help("Bytes relayed, counted as they are read; from=client is what the accepted"
                         + " side sent, from=target what the original destination sent back.")
                 .labelNames("direction", "from")
                 .withoutExemplars()
@@ -142,16 +143,20 @@ public final class ProxyMetrics implements RelayEvents {
     }
 
     @Override
+    public void relayed(Direction direction, boolean fromClient, int bytes) {
+        // Counters reject negative increments with an exception; never let one escape onto an
+        // event loop.
+        (fromClient ? bytesFromClient : bytesFromTarget)[direction.ordinal()].inc(Math.max(0, bytes));
+    }
+
+    /** Bytes were counted as they went ({@link #relayed}); the totals here are for the log. */
+    @Override
     public void closed(Direction direction, int targetPort, long bytesFromClient, long bytesFromTarget,
                        long durationNanos) {
         int i = direction.ordinal();
         PortLabels.Series s = ports[i].series(targetPort);
         s.closed.inc();
         s.open.dec();
-        // Counters reject negative increments with an exception; never let a bad count escape onto
-        // an event loop.
-        this.bytesFromClient[i].inc(Math.max(0L, bytesFromClient));
-        this.bytesFromTarget[i].inc(Math.max(0L, bytesFromTarget));
         duration[i].observe(seconds(durationNanos));
     }
 

@@ -23,7 +23,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        pair.fromTarget += ((ByteBuf) msg).readableBytes();
+        pair.relayedFromTarget(((ByteBuf) msg).readableBytes());
         client.write(msg, client.voidPromise());
     }
 

@@ -90,7 +90,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        fromClient += ((ByteBuf) msg).readableBytes();
+        int bytes = ((ByteBuf) msg).readableBytes();
+        fromClient += bytes;
+        listener.events.relayed(listener.direction, true, bytes);
         upstream.write(msg, upstream.voidPromise());
     }
 
@@ -145,6 +147,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
 
     RelayEvents.Direction direction() {
         return listener.direction;
+    }
+
+    /** The target's bytes on their way to the client (called by BackendHandler). */
+    void relayedFromTarget(int bytes) {
+        fromTarget += bytes;
+        listener.events.relayed(listener.direction, false, bytes);
     }
 
     /** The target sent FIN (called by BackendHandler): pass it on to the client after its data. */

@@ -48,7 +48,14 @@ public interface RelayEvents {
     /** The connection was refused or ended abnormally. */
     void failed(Direction direction, Failure reason);
 
-    /** The relay ended; byte counts are what each side sent through the proxy. */
+    /**
+     * {@code bytes} read from one side were passed on to the other: the client's when
+     * {@code fromClient}, else the target's. Called once per buffer read while the relay runs, so
+     * long-lived connections are counted as they go, not only when they end.
+     */
+    void relayed(Direction direction, boolean fromClient, int bytes);
+
+    /** The relay ended; byte counts are the totals each side sent through the proxy. */
     void closed(Direction direction, int targetPort, long bytesFromClient, long bytesFromTarget, long durationNanos);
 
     /** Reports nothing. */
@@ -56,6 +63,7 @@ public interface RelayEvents {
         @Override public void opened(Direction d, int port) {}
         @Override public void connected(Direction d, long nanos) {}
         @Override public void failed(Direction d, Failure reason) {}
+        @Override public void relayed(Direction d, boolean fromClient, int bytes) {}
         @Override public void closed(Direction d, int port, long in, long out, long nanos) {}
     };
 }

@@ -109,6 +109,8 @@ class AdminServerTest {
         start(false);
         metrics.opened(OUTBOUND, 443);
         metrics.connected(OUTBOUND, 1_000_000);
+        metrics.relayed(OUTBOUND, true, 100);
+        metrics.relayed(OUTBOUND, false, 2000);
         metrics.closed(OUTBOUND, 443, 100, 2000, 50_000_000);
         metrics.opened(INBOUND, 0);
         metrics.failed(INBOUND, Failure.NO_ORIGINAL_DST);

@@ -53,17 +53,34 @@ class ProxyMetricsTest {
     }
 
     @Test
-    void bytesAreCountedPerDirectionAndSendingSide() throws IOException {
+    void bytesAreCountedPerDirectionAndSendingSideAsTheyAreRelayed() throws IOException {
         metrics.opened(OUTBOUND, 5432);
-        metrics.closed(OUTBOUND, 5432, 1_000, 64L << 30, 5);
+        metrics.relayed(OUTBOUND, true, 400);
+        metrics.relayed(OUTBOUND, true, 600);
+        for (int i = 0; i < 64 * 8; i++) { // 64 GiB in 128 MiB reads: no overflow in the count
+            metrics.relayed(OUTBOUND, false, 128 << 20);
+        }
         metrics.opened(INBOUND, 80);
-        metrics.closed(INBOUND, 80, 7, 9, 5);
+        metrics.relayed(INBOUND, true, 7);
+        metrics.relayed(INBOUND, false, 9);
 
         PrometheusText text = scrape();
         assertThat(text.value("sidecar_relayed_bytes_total{direction=\"outbound\",from=\"client\"}")).isEqualTo(1_000);
         assertThat(text.value("sidecar_relayed_bytes_total{direction=\"outbound\",from=\"target\"}")).isEqualTo(64L << 30);
         assertThat(text.value("sidecar_relayed_bytes_total{direction=\"inbound\",from=\"client\"}")).isEqualTo(7);
         assertThat(text.value("sidecar_relayed_bytes_total{direction=\"inbound\",from=\"target\"}")).isEqualTo(9);
+    }
+
+    @Test
+    void closingAConnectionDoesNotCountItsBytesAgain() throws IOException {
+        metrics.opened(OUTBOUND, 443);
+        metrics.relayed(OUTBOUND, true, 10);
+        metrics.relayed(OUTBOUND, false, 20);
+        metrics.closed(OUTBOUND, 443, 10, 20, 1_000_000);
+
+        PrometheusText text = scrape();
+        assertThat(text.value("sidecar_relayed_bytes_total{direction=\"outbound\",from=\"client\"}")).isEqualTo(10);
+        assertThat(text.value("sidecar_relayed_bytes_total{direction=\"outbound\",from=\"target\"}")).isEqualTo(20);
     }
 
     @Test
@@ -144,6 +161,7 @@ class ProxyMetricsTest {
     @Test
     void negativeCountsFromTheRelayAreIgnoredRatherThanThrown() throws IOException {
         metrics.opened(INBOUND, 80);
+        metrics.relayed(INBOUND, true, -1);
         metrics.closed(INBOUND, 80, -1, -2, -3);
 
         PrometheusText text = scrape();
@@ -165,6 +183,7 @@ class ProxyMetricsTest {
                     for (int i = 0; i < perThread; i++) {
                         int port = 1000 + i % 50; // new ports appear concurrently on every thread
                         metrics.opened(OUTBOUND, port);
+                        metrics.relayed(OUTBOUND, false, 2);
                         metrics.closed(OUTBOUND, port, 1, 2, 1000);
                     }
                 }));

@@ -78,6 +78,31 @@ class RelayTest {
     }
 
     @Test
+    void bytesAreReportedWhileTheConnectionIsStillOpen() throws Exception {
+        CompletableFuture<Void> hold = new CompletableFuture<>();
+        peer = new TestPeer(s -> {
+            s.getInputStream().readNBytes(3 * 1000);
+            s.getOutputStream().write(new byte[500]);
+            hold.get(30, TimeUnit.SECONDS); // the relay stays open until the test is done looking
+        });
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+            for (int i = 0; i < 3; i++) {
+                client.getOutputStream().write(new byte[1000]);
+            }
+            assertThat(client.getInputStream().readNBytes(500)).hasSize(500);
+
+            assertThat(events.relayedSoFar()).containsExactly(3000, 500);
+            assertThat(events.events()).doesNotContain("closed outbound");
+        } finally {
+            hold.complete(null);
+        }
+        awaitClosed();
+        assertThat(events.relayedSoFar()).as("nothing counted twice at close").containsExactly(3000, 500);
+    }
+
+    @Test
     void clientHalfCloseReachesTargetAndReplyStillFlows() throws Exception {
         peer = new TestPeer(s -> {
             String request = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII); // to FIN
