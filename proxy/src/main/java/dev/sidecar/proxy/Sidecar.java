@@ -120,7 +120,7 @@ public final class Sidecar {
 
     private SelfTest prepareSelfTest() throws StartupException {
         try {
-            return SelfTest.prepare(SELF_TEST_ATTEMPTS, Duration.ofSeconds(1));
+            return SelfTest.prepare(SELF_TEST_ATTEMPTS, Duration.ofSeconds(1), settings.redirect().ipv6());
         } catch (IOException e) {
             throw new StartupException("cannot create the redirect self-test's sockets: " + e.getMessage(), e);
         }

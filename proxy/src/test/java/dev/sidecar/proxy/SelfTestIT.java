@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.SidecarProcess;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.Timeout;
 @Tag("netns")
 @Timeout(60)
 class SelfTestIT {
+    private static final Path LAUNCHER = Path.of("../bin/sidecar").toAbsolutePath().normalize();
+    private static final String NEIGHBOUR6 = "2001:db8:3:0:0:0:0:3"; // of 2001:db8:3::1/64, as Java prints it
 
     @Test
     void readyStays503WithTheReasonWhenNothingRedirectsThePod() throws Exception {
@@ -32,6 +35,49 @@ class SelfTestIT {
                 String ready = SidecarProcess.http(pod, 4191, "GET", "/ready");
                 assertThat(ready).startsWith("HTTP/1.1 503").contains("did not reach the outbound listener");
                 assertThat(lab.exec(pod, "iptables-save", "-t", "nat")).doesNotContain("PROXY_INIT");
+            }
+        }
+    }
+
+    @Test
+    void readyStays503WhenOnlyTheIpv6RedirectIsMissing() throws Exception {
+        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
+        try (NetnsLab lab = new NetnsLab("slf")) {
+            String pod = lab.namespace("pod");
+            String peer = lab.namespace("peer");
+            String[] veth = lab.link(pod, "198.18.3.1/24", peer, "198.18.3.2/24");
+            lab.address(pod, veth[0], "2001:db8:3::1/64");
+            lab.address(peer, veth[1], "2001:db8:3::2/64");
+            // An init container that forgot ip6tables: IPv4 rules only. The IPv6 probe dials the
+            // neighbour 2001:db8:3::3, which nobody holds, so nothing leaves the namespaces.
+            lab.exec(pod, LAUNCHER.toString(), "iptables", "install", "--no-ipv6");
+
+            try (SidecarProcess sidecar = SidecarProcess.start(pod, "--no-iptables", "--ipv6")) {
+                String failure = sidecar.await(l -> l.contains("redirect self-test:") && l.contains(NEIGHBOUR6), 20);
+
+                assertThat(sidecar.log()).contains("redirect self-test passed: a connection to /198.18.3.3:9");
+                assertThat(failure).contains("did not reach the outbound listener");
+                String ready = SidecarProcess.http(pod, 4191, "GET", "/ready");
+                assertThat(ready).startsWith("HTTP/1.1 503").contains(NEIGHBOUR6);
+            }
+        }
+    }
+
+    @Test
+    void bothFamiliesPassWhenBothRedirectsWork() throws Exception {
+        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
+        try (NetnsLab lab = new NetnsLab("slf")) {
+            String pod = lab.namespace("pod");
+            String peer = lab.namespace("peer");
+            String[] veth = lab.link(pod, "198.18.3.1/24", peer, "198.18.3.2/24");
+            lab.address(pod, veth[0], "2001:db8:3::1/64");
+            lab.address(peer, veth[1], "2001:db8:3::2/64");
+
+            try (SidecarProcess sidecar = SidecarProcess.start(pod, "--ipv6")) {
+                sidecar.await(l -> l.contains("redirect self-test passed") && l.contains(NEIGHBOUR6), 20);
+
+                assertThat(sidecar.log()).contains("redirect self-test passed: a connection to /198.18.3.3:9");
+                assertThat(SidecarProcess.http(pod, 4191, "GET", "/ready")).startsWith("HTTP/1.1 200");
             }
         }
     }

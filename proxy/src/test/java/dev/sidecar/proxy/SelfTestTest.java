@@ -27,6 +27,21 @@ class SelfTestTest {
         assertThat(SelfTest.neighbour(v4("198.18.0.6"), 30)).isEqualTo(InetAddress.getByName("198.18.0.5"));
     }
 
+    @Test
+    void ipv6NeighbourSkipsTheSubnetRouterAnycastAddress() throws Exception {
+        assertThat(SelfTest.neighbour(InetAddress.getByName("2001:db8:1::1"), 64)).isEqualTo(InetAddress.getByName("2001:db8:1::3"));
+        assertThat(SelfTest.neighbour(InetAddress.getByName("2001:db8:1::2"), 64)).isEqualTo(InetAddress.getByName("2001:db8:1::3"));
+        assertThat(SelfTest.neighbour(InetAddress.getByName("2001:db8:1::a:ffff:ffff"), 64))
+                .as("only the last 32 bits change").isEqualTo(InetAddress.getByName("2001:db8:1::a:ffff:fffe"));
+    }
+
+    @Test
+    void ipv6NeighbourStaysInsideASmallSubnet() throws Exception {
+        // 2001:db8::4/126 holds ::5 and ::6 as hosts (::4 is the anycast address, ::7 the top one).
+        assertThat(SelfTest.neighbour(InetAddress.getByName("2001:db8::5"), 126)).isEqualTo(InetAddress.getByName("2001:db8::6"));
+        assertThat(SelfTest.neighbour(InetAddress.getByName("2001:db8::6"), 126)).isEqualTo(InetAddress.getByName("2001:db8::5"));
+    }
+
     private static Inet4Address v4(String text) throws Exception {
         return (Inet4Address) InetAddress.getByName(text);
     }

@@ -133,8 +133,10 @@ class SidecarRunIT {
     void readyAnswers200OnceTheRedirectSelfTestPassed() throws Exception {
         // The probe dials a neighbour on the pod's subnet; with the redirect working it never leaves the pod.
         String passed = sidecar.await(l -> l.contains("redirect self-test passed"), 15);
+        String passed6 = sidecar.await(l -> l.contains("redirect self-test passed") && l.contains("2001:db8:"), 15);
 
         assertThat(passed).contains("198.18.");
+        assertThat(passed6).as("the IPv6 rules get their own probe").contains("reached the outbound listener");
         assertThat(SidecarProcess.http(podNs, 4191, "GET", "/ready")).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nready\n");
         assertThat(SidecarProcess.http(podNs, 4191, "GET", "/live")).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nlive\n");
     }
