@@ -206,6 +206,39 @@ class SidecarCliIT {
         }
     }
 
+    @Test
+    void theLauncherMakesARootOwnedClassDataArchiveThatTheJvmMaps(@TempDir Path stage) throws IOException {
+        Path launcher = Path.of("../bin/sidecar").toAbsolutePath().normalize();
+        Run first = run(List.of("env", "SIDECAR_STAGE_DIR=" + stage, launcher.toString(), "iptables", "show"));
+        assertThat(first.exit).as(first.err).isEqualTo(0);
+
+        Path archive;
+        try (var files = Files.list(stage)) {
+            archive = files.filter(f -> f.toString().endsWith(".jsa")).findFirst().orElseThrow(
+                    () -> new AssertionError("no archive made; launcher said: " + first.err));
+        }
+        assertThat(Files.getOwner(archive).getName()).isEqualTo("root");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(archive))).isEqualTo("rw-r--r--");
+        // -Xshare:on makes the JVM fail instead of silently running without an unusable archive.
+        String jar = archive.toString().replaceFirst("-[0-9a-f]{8}\\.jsa$", ".jar");
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(launcherJvmOptions());
+        command.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:on", "-Xlog:class+load=info", "-jar", jar, "iptables", "show"));
+        Run mapped = run(command);
+        assertThat(mapped.exit).as(mapped.err).isEqualTo(0);
+        assertThat(mapped.out).as("the sidecar's own classes come from the archive")
+                .contains("dev.sidecar.proxy.cli.IptablesCommand source: shared objects file");
+    }
+
+    /** The flags bin/sidecar gives the JVM: docker/image/jvm.options without its comments. */
+    private static List<String> launcherJvmOptions() throws IOException {
+        return Files.readAllLines(Path.of("../docker/image/jvm.options")).stream()
+                .map(line -> line.replaceFirst("#.*", "").trim())
+                .filter(line -> !line.isEmpty())
+                .flatMap(line -> Arrays.stream(line.split("\\s+")))
+                .toList();
+    }
+
     private static String contents(Path file) {
         try {
             return Files.readString(file);
