@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
  * reconciled against what the save showed, so any earlier state (nothing, half a run, an older
  * config, duplicates) converges to exactly the plan. A failed transaction leaves that family's
  * table as it was. The IPv4 and IPv6 tables are separate kernel objects, so each family is its own
- * transaction; all families are read and rendered before the first is changed, and if the IPv6
- * transaction is rejected after IPv4 was applied, a re-run finishes the job.
+ * transaction; all families are read and rendered before the first is changed. Install is
+ * all-or-nothing across families: when the IPv6 transaction is rejected after IPv4 was applied,
+ * IPv4's part of the table is put back as it was before (see {@link RuleRenderer#revert}) and the
+ * rejection is rethrown.
  */
 public final class RedirectInstaller {
     private static final Logger log = LoggerFactory.getLogger(RedirectInstaller.class);
@@ -51,17 +53,47 @@ public final class RedirectInstaller {
     /**
      * Makes each family's nat table hold exactly the plan for {@code config}. Every family is read
      * and rendered before any is changed, so a family that cannot even be read changes nothing.
+     * When applying a family fails, the families applied before it are put back as they were read
+     * (in reverse order) and the failure is rethrown; an undo that fails itself is attached to it
+     * as suppressed.
      */
     public void install(RedirectConfig config) {
         RedirectPlan plan = RedirectPlan.of(config);
+        Map<IpFamily, NatState> before = new LinkedHashMap<>();
         Map<IpFamily, String> texts = new LinkedHashMap<>();
         for (IpFamily family : plan.families()) {
-            texts.put(family, RuleRenderer.install(plan.rules(family), read(family)));
+            before.put(family, read(family));
+            texts.put(family, RuleRenderer.install(plan.rules(family), before.get(family)));
         }
-        texts.forEach((family, text) -> {
+        List<IpFamily> applied = new ArrayList<>();
+        for (Map.Entry<IpFamily, String> e : texts.entrySet()) {
+            IpFamily family = e.getKey();
             log.info("{}: installing redirect ({} rules) with iptables-{}", family.label(), plan.rules(family).size(), backend.variant());
-            backend.restore(family, text);
-        });
+            try {
+                backend.restore(family, e.getValue());
+            } catch (RuntimeException failure) {
+                undo(applied, before, family, failure);
+                throw failure;
+            }
+            applied.add(family);
+        }
+    }
+
+    /** Puts each family in {@code applied} back to its {@code before} state, last applied first. */
+    private void undo(List<IpFamily> applied, Map<IpFamily, NatState> before, IpFamily failed, RuntimeException failure) {
+        for (int i = applied.size() - 1; i >= 0; i--) {
+            IpFamily family = applied.get(i);
+            try {
+                // Read again: the undo is computed against what the table holds now, not what we think it holds.
+                RuleRenderer.revert(before.get(family), read(family)).ifPresent(text -> backend.restore(family, text));
+                log.warn("{}: undid the redirect because {} was rejected", family.label(), failed.label());
+            } catch (RuntimeException undoFailure) {
+                failure.addSuppressed(undoFailure);
+                log.error("{}: could not undo the redirect after {} was rejected ({}); {} may hold a partial redirect:"
+                        + " run 'sidecar iptables remove', or fix the cause and run install again",
+                        family.label(), failed.label(), undoFailure.getMessage(), family.label());
+            }
+        }
     }
 
     /**

@@ -81,6 +81,83 @@ public final class RuleRenderer {
         return Optional.of(String.join("\n", lines) + "\n");
     }
 
+    /**
+     * What puts our part of a table in {@code current} state back to how it was in {@code before}:
+     * iptables-restore input for {@code --noflush} that touches only our chains and the jumps to
+     * them. Install uses it to undo a family it already changed when a later family is rejected.
+     *
+     * <p>When {@code before} held nothing of ours this is {@link #remove}. Otherwise it deletes every
+     * jump to our chains that {@code current} holds in a chain that is not ours, rewrites each of our
+     * chains that {@code before} had with its old rules (a declaration flushes or creates it),
+     * re-inserts the old jumps at their old positions (clamped to what the chain now holds, in case
+     * someone else deleted rules meanwhile), and flushes and deletes our chains that {@code before}
+     * did not have. Rules that are not ours keep their place. Empty when neither state holds
+     * anything of ours.
+     */
+    public static Optional<String> revert(NatState before, NatState current) {
+        if (!before.hasAnyOfOurs()) {
+            return remove(current);
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add("*" + Chains.TABLE);
+        for (String chain : Chains.OURS) {
+            if (before.hasChain(chain)) {
+                lines.add(":" + chain + " - [0:0]");
+            }
+        }
+        // Jumps inside our own chains go with the flush; a -D on them would fail in this transaction.
+        for (NatState.SavedRule jump : jumpsFromOtherChains(current)) {
+            lines.add("-D " + jump.chain() + " " + jump.spec());
+        }
+        for (String chain : Chains.OURS) {
+            for (String spec : before.rules(chain)) {
+                lines.add("-A " + chain + " " + spec);
+            }
+        }
+        lines.addAll(reinsertedJumps(before, current));
+        List<String> extra = Chains.OURS.stream().filter(c -> current.hasChain(c) && !before.hasChain(c)).toList();
+        extra.forEach(c -> lines.add("-F " + c));
+        extra.forEach(c -> lines.add("-X " + c));
+        lines.add("COMMIT");
+        return Optional.of(String.join("\n", lines) + "\n");
+    }
+
+    /**
+     * The {@code -I} lines that put back {@code before}'s jumps to our chains, chain by chain in
+     * ascending position. Once every jump is deleted, inserting at the old 1-based index lands each
+     * jump between the same neighbours as before, as long as the other rules are unchanged.
+     */
+    private static List<String> reinsertedJumps(NatState before, NatState current) {
+        List<String> lines = new ArrayList<>();
+        List<NatState.SavedRule> jumps = jumpsFromOtherChains(before);
+        for (String chain : before.chainNames()) {
+            if (!current.hasChain(chain)) {
+                continue; // someone deleted the chain; there is nowhere to put the jump back
+            }
+            long others = current.rules(chain).size()
+                    - jumpsFromOtherChains(current).stream().filter(j -> j.chain().equals(chain)).count();
+            List<String> specs = before.rules(chain);
+            int inserted = 0;
+            for (int i = 0; i < specs.size(); i++) {
+                if (jumps.contains(new NatState.SavedRule(chain, specs.get(i)))) {
+                    inserted++;
+                    long position = Math.min(i + 1, others + inserted);
+                    lines.add("-I " + chain + " " + position + " " + specs.get(i));
+                }
+            }
+        }
+        return lines;
+    }
+
+    /** Every jump to one of our chains that sits in a chain that is not ours, in save order per target. */
+    private static List<NatState.SavedRule> jumpsFromOtherChains(NatState state) {
+        List<NatState.SavedRule> out = new ArrayList<>();
+        for (String chain : Chains.OURS) {
+            state.jumpsTo(chain).stream().filter(j -> !Chains.isOurs(j.chain())).forEach(out::add);
+        }
+        return out;
+    }
+
     private static Rule jumpTo(List<Rule> rules, String chain) {
         return rules.stream().filter(r -> r.target().equals(chain)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("plan has no jump to " + chain));

@@ -71,4 +71,44 @@ class RedirectInstallerTest {
         assertThat(backend.calls()).containsExactly("save v4", "save v6", "restore v4");
         assertThat(backend.restores()).isEmpty();
     }
+
+    @Test
+    void aRejectedIpv6UndoesTheAppliedIpv4AndRethrowsTheRejection() {
+        IptablesCommandException rejection = new IptablesCommandException("ip6tables-nft-restore -w --noflush", 4, "RULE_APPEND failed");
+        backend.withDump(IpFamily.IPV4, SaveDumps.FOREIGN_ONLY)
+                .withDumpAfterRestore(IpFamily.IPV4, SaveDumps.INSTALLED_DEFAULT)
+                .rejectingRestore(IpFamily.IPV6, () -> rejection);
+
+        assertThatThrownBy(() -> installer.install(both)).isSameAs(rejection);
+
+        assertThat(backend.calls()).containsExactly("save v4", "save v6", "restore v4", "restore v6", "save v4", "restore v4");
+        assertThat(backend.restores()).hasSize(2);
+        assertThat(backend.restores().get(1)).isEqualTo(RuleRenderer.remove(SaveParser.parse(SaveDumps.INSTALLED_DEFAULT)).orElseThrow());
+    }
+
+    @Test
+    void theUndoPutsBackAnOlderInstall() {
+        backend.withDump(IpFamily.IPV4, SaveDumps.OLDER_INSTALL)
+                .withDumpAfterRestore(IpFamily.IPV4, SaveDumps.REINSTALLED_DEFAULT)
+                .rejectingRestore(IpFamily.IPV6, () -> new IptablesCommandException("ip6tables-nft-restore -w --noflush", 4, "boom"));
+
+        assertThatThrownBy(() -> installer.install(both)).isInstanceOf(IptablesCommandException.class);
+
+        assertThat(backend.restores().get(1)).isEqualTo(RuleRenderer.revert(
+                SaveParser.parse(SaveDumps.OLDER_INSTALL), SaveParser.parse(SaveDumps.REINSTALLED_DEFAULT)).orElseThrow());
+    }
+
+    @Test
+    void aFailedUndoIsSuppressedUnderTheOriginalRejection() {
+        IptablesCommandException rejection = new IptablesCommandException("ip6tables-nft-restore -w --noflush", 4, "boom");
+        IptablesCommandException undoFailure = new IptablesCommandException("iptables-nft-restore -w --noflush", 4, "undo boom");
+        backend.withDumpAfterRestore(IpFamily.IPV4, SaveDumps.INSTALLED_DEFAULT)
+                .rejectingRestoreAfter(IpFamily.IPV4, 1, () -> undoFailure)
+                .rejectingRestore(IpFamily.IPV6, () -> rejection);
+
+        assertThatThrownBy(() -> installer.install(both)).isSameAs(rejection);
+
+        assertThat(rejection.getSuppressed()).containsExactly(undoFailure);
+        assertThat(backend.calls()).containsExactly("save v4", "save v6", "restore v4", "restore v6", "save v4", "restore v4");
+    }
 }

@@ -59,4 +59,53 @@ final class SaveDumps {
             [5:300] -A PROXY_INIT_OUTPUT -p tcp -j REDIRECT --to-ports 9999
             COMMIT
             """;
+
+    /**
+     * An older install of ours (skip outbound port 25; an older spelling of the OUTPUT jump without
+     * comment) between foreign rules in PREROUTING and OUTPUT.
+     */
+    static final String OLDER_INSTALL = """
+            *nat
+            :PREROUTING ACCEPT [0:0]
+            :INPUT ACCEPT [0:0]
+            :OUTPUT ACCEPT [0:0]
+            :POSTROUTING ACCEPT [0:0]
+            :PROXY_INIT_OUTPUT - [0:0]
+            :PROXY_INIT_REDIRECT - [0:0]
+            -A PREROUTING -p tcp -m tcp --dport 2222 -j REDIRECT --to-ports 22
+            -A PREROUTING -m comment --comment "proxy-init/install-proxy-init-prerouting" -j PROXY_INIT_REDIRECT
+            -A OUTPUT -d 198.18.0.9/32 -j RETURN
+            -A OUTPUT -j PROXY_INIT_OUTPUT
+            -A OUTPUT -p udp -m udp --dport 53 -j RETURN
+            -A PROXY_INIT_OUTPUT -m owner --uid-owner 2102 -m comment --comment "proxy-init/ignore-proxy-uid" -j RETURN
+            -A PROXY_INIT_OUTPUT -o lo -m comment --comment "proxy-init/ignore-loopback" -j RETURN
+            -A PROXY_INIT_OUTPUT -p tcp -m multiport --dports 25 -m comment --comment "proxy-init/ignore-port" -j RETURN
+            -A PROXY_INIT_OUTPUT -p tcp -m comment --comment "proxy-init/redirect-all-outgoing" -j REDIRECT --to-ports 4140
+            -A PROXY_INIT_REDIRECT -p tcp -m comment --comment "proxy-init/proxy-init-redirect-all" -j REDIRECT --to-ports 4143
+            COMMIT
+            """;
+
+    /**
+     * {@link #OLDER_INSTALL} after installing the default plan over it: the PREROUTING jump kept its
+     * place, the stale OUTPUT jump was replaced by one appended at the end, our chains rewritten.
+     */
+    static final String REINSTALLED_DEFAULT = """
+            *nat
+            :PREROUTING ACCEPT [0:0]
+            :INPUT ACCEPT [0:0]
+            :OUTPUT ACCEPT [0:0]
+            :POSTROUTING ACCEPT [0:0]
+            :PROXY_INIT_OUTPUT - [0:0]
+            :PROXY_INIT_REDIRECT - [0:0]
+            -A PREROUTING -p tcp -m tcp --dport 2222 -j REDIRECT --to-ports 22
+            -A PREROUTING -m comment --comment "proxy-init/install-proxy-init-prerouting" -j PROXY_INIT_REDIRECT
+            -A OUTPUT -d 198.18.0.9/32 -j RETURN
+            -A OUTPUT -p udp -m udp --dport 53 -j RETURN
+            -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
+            -A PROXY_INIT_OUTPUT -m owner --uid-owner 2102 -m comment --comment "proxy-init/ignore-proxy-uid" -j RETURN
+            -A PROXY_INIT_OUTPUT -o lo -m comment --comment "proxy-init/ignore-loopback" -j RETURN
+            -A PROXY_INIT_OUTPUT -p tcp -m comment --comment "proxy-init/redirect-all-outgoing" -j REDIRECT --to-ports 4140
+            -A PROXY_INIT_REDIRECT -p tcp -m comment --comment "proxy-init/proxy-init-redirect-all" -j REDIRECT --to-ports 4143
+            COMMIT
+            """;
 }

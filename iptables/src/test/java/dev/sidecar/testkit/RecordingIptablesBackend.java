@@ -12,13 +12,16 @@ import java.util.function.Supplier;
 /**
  * An {@link IptablesBackend} that starts nothing: {@code save} returns a scripted dump per family
  * and every call is recorded in order ({@code "save v4"}, {@code "restore v4"}, with restore texts
- * kept separately). A family can be made to fail, to test error paths.
+ * kept separately). A family can be made to fail, to test error paths, and a restore can change
+ * what the next save returns, to test code that reads the table again after changing it.
  */
 public final class RecordingIptablesBackend implements IptablesBackend {
     private final Variant variant;
     private final Map<IpFamily, String> dumps = new EnumMap<>(IpFamily.class);
     private final Map<IpFamily, Supplier<RuntimeException>> failures = new EnumMap<>(IpFamily.class);
     private final Map<IpFamily, Supplier<RuntimeException>> restoreFailures = new EnumMap<>(IpFamily.class);
+    private final Map<IpFamily, Integer> restoresBeforeFailing = new EnumMap<>(IpFamily.class);
+    private final Map<IpFamily, String> dumpsAfterRestore = new EnumMap<>(IpFamily.class);
     private final List<String> calls = new ArrayList<>();
     private final List<String> restores = new ArrayList<>();
 
@@ -45,6 +48,21 @@ public final class RecordingIptablesBackend implements IptablesBackend {
     /** Makes only {@code restore} for {@code family} throw, as when iptables rejects the transaction. */
     public RecordingIptablesBackend rejectingRestore(IpFamily family, Supplier<RuntimeException> failure) {
         restoreFailures.put(family, failure);
+        return this;
+    }
+
+    /**
+     * Lets the first {@code successes} restores of {@code family} succeed and makes every later one
+     * throw, e.g. an install that is applied and then an undo that is rejected.
+     */
+    public RecordingIptablesBackend rejectingRestoreAfter(IpFamily family, int successes, Supplier<RuntimeException> failure) {
+        restoresBeforeFailing.put(family, successes);
+        return rejectingRestore(family, failure);
+    }
+
+    /** What {@code save} returns for {@code family} once a restore of that family has succeeded. */
+    public RecordingIptablesBackend withDumpAfterRestore(IpFamily family, String dump) {
+        dumpsAfterRestore.put(family, dump);
         return this;
     }
 
@@ -82,10 +100,16 @@ public final class RecordingIptablesBackend implements IptablesBackend {
         calls.add("restore " + family.shortName());
         failIfAsked(family);
         Supplier<RuntimeException> rejected = restoreFailures.get(family);
-        if (rejected != null) {
+        int successesLeft = restoresBeforeFailing.getOrDefault(family, 0);
+        if (rejected != null && successesLeft == 0) {
             throw rejected.get();
         }
+        restoresBeforeFailing.computeIfPresent(family, (f, n) -> n - 1);
         restores.add(restoreText);
+        String after = dumpsAfterRestore.get(family);
+        if (after != null) {
+            dumps.put(family, after);
+        }
     }
 
     private void failIfAsked(IpFamily family) {
