@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sidecar.testkit.Golden;
 import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.RedirectCases;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -180,6 +181,79 @@ class RedirectInstallerIT {
 
     @ParameterizedTest
     @EnumSource(Variant.class)
+    void aRejectedIpv6UndoesIpv4WhenNothingOfOursWasThere(Variant variant) {
+        iptables(variant, "-A", "OUTPUT", "-d", "198.18.0.9/32", "-j", "RETURN");
+        assertIpv6RejectionLeavesBothTablesAsTheyWere(variant, DEFAULT);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void aRejectedIpv6PutsBackAnOlderInstallOfIpv4(Variant variant) {
+        iptables(variant, "-A", "OUTPUT", "-d", "198.18.0.9/32", "-j", "RETURN");
+        iptables(variant, "-A", "PREROUTING", "-p", "tcp", "--dport", "2222", "-j", "REDIRECT", "--to-ports", "22");
+        // An older config: other ports and subnets, IPv6 off (so the IPv6 table has none of ours yet).
+        installer(variant).install(RedirectCases.named("ipv6-off").config());
+        iptables(variant, "-A", "OUTPUT", "-p", "udp", "--dport", "53", "-j", "RETURN");
+        iptables(variant, "-A", "PREROUTING", "-p", "udp", "--dport", "53", "-j", "RETURN");
+        assertIpv6RejectionLeavesBothTablesAsTheyWere(variant, RedirectCases.named("everything").config());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void aRejectedIpv6PutsBackAHalfFinishedIpv4WithItsJumpsInPlace(Variant variant) {
+        backend(variant).restore(IpFamily.IPV4, """
+                *nat
+                :PROXY_INIT_OUTPUT - [0:0]
+                -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
+                -A OUTPUT -d 198.18.0.9/32 -j RETURN
+                -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
+                -A OUTPUT -j PROXY_INIT_OUTPUT
+                -A PROXY_INIT_OUTPUT -p tcp -j REDIRECT --to-ports 9999
+                COMMIT
+                """);
+        assertIpv6RejectionLeavesBothTablesAsTheyWere(variant, DEFAULT);
+    }
+
+    /**
+     * Makes the kernel reject the IPv6 transaction of an install, runs it, and checks that IPv4 was
+     * really changed and then put back exactly (rule order included), and that IPv6 is untouched.
+     *
+     * <p>The rejection is real, from the unmodified restore text: a stray jump from POSTROUTING into
+     * an (empty) IPv6 PROXY_INIT_REDIRECT, as a hand edit or another tool could leave. Install rewrites
+     * that chain with a REDIRECT rule, and REDIRECT is only valid where PREROUTING or OUTPUT reach it,
+     * so the kernel refuses the transaction (iptables-nft: "RULE_APPEND failed (Invalid argument)",
+     * exit 4; iptables-legacy: the commit fails, exit 1). Install leaves that foreign jump alone, so
+     * it cannot avoid the failure, and the IPv4 table has no such jump, so IPv4 is applied first.
+     */
+    private void assertIpv6RejectionLeavesBothTablesAsTheyWere(Variant variant, RedirectConfig config) {
+        ip6tables(variant, "-N", Chains.REDIRECT);
+        ip6tables(variant, "-A", "POSTROUTING", "-j", Chains.REDIRECT);
+        String v4Before = comparable(save(variant, IpFamily.IPV4));
+        String v6Before = comparable(save(variant, IpFamily.IPV6));
+        List<String> restores = new ArrayList<>();
+        IptablesBackend real = backend(variant);
+        IptablesBackend recording = new IptablesBackend() {
+            @Override public Variant variant() { return real.variant(); }
+            @Override public String save(IpFamily f) { return real.save(f); }
+            @Override public String saveAll(IpFamily f) { return real.saveAll(f); }
+            @Override public void restore(IpFamily f, String text) {
+                restores.add(f.shortName());
+                real.restore(f, text);
+            }
+        };
+
+        assertThatThrownBy(() -> new RedirectInstaller(recording).install(config))
+                .isInstanceOf(IptablesCommandException.class)
+                .hasMessageContaining(variant.binary(IpFamily.IPV6, "restore"));
+
+        assertThat(comparable(save(variant, IpFamily.IPV4))).isEqualTo(v4Before);
+        assertThat(comparable(save(variant, IpFamily.IPV6))).isEqualTo(v6Before);
+        // Guards against passing vacuously: IPv4 really was changed before it was put back.
+        assertThat(restores).as("IPv4 applied, IPv6 rejected, IPv4 undone").containsExactly("v4", "v6", "v4");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
     void ipv6RulesAppearInIp6tablesSave(Variant variant) {
         installer(variant).install(RedirectCases.named("subnets-v4-v6").config());
         String v6 = save(variant, IpFamily.IPV6);
@@ -262,6 +336,17 @@ class RedirectInstallerIT {
             }
         }
         return out;
+    }
+
+    private void ip6tables(Variant variant, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ip6tables-" + variant, "-w", "-t", "nat"));
+        cmd.addAll(List.of(args));
+        lab.exec(ns, cmd.toArray(String[]::new));
+    }
+
+    /** A save without comment lines or counters: equal exactly when the rules and their order are. */
+    private static String comparable(String save) {
+        return withoutComments(save).replaceAll("\\[\\d+:\\d+\\]", "[0:0]");
     }
 
     private static String withoutComments(String save) {
