@@ -130,12 +130,13 @@ public final class RuleRenderer {
     private static List<String> reinsertedJumps(NatState before, NatState current) {
         List<String> lines = new ArrayList<>();
         List<NatState.SavedRule> jumps = jumpsFromOtherChains(before);
+        List<NatState.SavedRule> deleted = jumpsFromOtherChains(current);
         for (String chain : before.chainNames()) {
             if (!current.hasChain(chain)) {
                 continue; // someone deleted the chain; there is nowhere to put the jump back
             }
-            long others = current.rules(chain).size()
-                    - jumpsFromOtherChains(current).stream().filter(j -> j.chain().equals(chain)).count();
+            // What the chain holds once this transaction has deleted the current jumps.
+            long others = current.rules(chain).size() - deleted.stream().filter(j -> j.chain().equals(chain)).count();
             List<String> specs = before.rules(chain);
             int inserted = 0;
             for (int i = 0; i < specs.size(); i++) {
