@@ -36,9 +36,13 @@ public final class IptablesCommandException extends RuntimeException {
         return m.find() ? " (restore input line " + m.group(1) + ", logged above)" : "";
     }
 
-    private static String firstLine(String text) {
-        String trimmed = text.strip();
-        int nl = trimmed.indexOf('\n');
-        return nl < 0 ? trimmed : trimmed.substring(0, nl);
+    // iptables-nft prints a header ending in ':' ("ip6tables-nft-restore v1.8.9 (nf_tables): ") and
+    // the reason on the next line; the one-line message needs both.
+    static String firstLine(String text) {
+        java.util.List<String> lines = text.strip().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (lines.isEmpty()) {
+            return "";
+        }
+        return lines.get(0).endsWith(":") && lines.size() > 1 ? lines.get(0) + " " + lines.get(1) : lines.get(0);
     }
 }
