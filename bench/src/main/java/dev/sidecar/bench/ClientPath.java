@@ -25,12 +25,12 @@ final class ClientPath implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
-    /** @param path {@code direct} or {@code relay} */
+    /** @param path {@code direct}, {@code relay}, or {@code relay-uncounted} (the relay without metrics) */
     static ClientPath open(String path, InetSocketAddress target) throws IOException {
         return switch (path) {
             case "direct" -> new ClientPath(null, target);
-            case "relay" -> {
-                RelayUnderTest relay = RelayUnderTest.start(target);
+            case "relay", "relay-uncounted" -> {
+                RelayUnderTest relay = RelayUnderTest.start(target, path.equals("relay"));
                 try {
                     yield new ClientPath(relay, relay.address());
                 } catch (IOException e) {
@@ -38,7 +38,7 @@ final class ClientPath implements AutoCloseable {
                     throw e;
                 }
             }
-            default -> throw new IllegalArgumentException("unknown path '" + path + "' (direct, relay)");
+            default -> throw new IllegalArgumentException("unknown path '" + path + "' (direct, relay, relay-uncounted)");
         };
     }
 

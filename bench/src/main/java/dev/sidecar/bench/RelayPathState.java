@@ -15,7 +15,10 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 @State(Scope.Benchmark)
 public abstract class RelayPathState {
-    /** {@code relay}: through the proxy's relay; {@code direct}: straight to the target. */
+    /**
+     * {@code relay}: through the proxy's relay; {@code direct}: straight to the target;
+     * {@code relay-uncounted} (ask for it with {@code -p path=...}): the relay without metrics.
+     */
     @Param({"direct", "relay"})
     public String path;
 
