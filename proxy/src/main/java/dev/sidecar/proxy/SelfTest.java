@@ -3,22 +3,13 @@ package dev.sidecar.proxy;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.proxy.relay.Listeners;
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.InterfaceAddress;
-import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Collections;
 import java.util.Deque;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -37,16 +28,16 @@ import org.slf4j.LoggerFactory;
  * owner when the socket is created, so after the drop to the proxy uid these sockets are still not
  * the proxy's in the eyes of {@code ignore-proxy-uid}: they take the path an application's
  * connection takes. The address dialled is a neighbour on a directly connected subnet of a
- * non-loopback interface (or the default gateway); when the redirect works, no packet leaves the pod.
+ * non-loopback interface, or the default gateway; when the redirect works, no packet leaves the pod.
  *
  * <p>Interfaces may appear after start-up (a CNI plugin, or a veth moved in later), so a missing
  * route is retried; a connection that is not redirected, or a wrong original destination, fails.
- * The IPv6 probe runs once the IPv4 one passed; a pod without a global IPv6 address on a subnet
- * (only loopback and link-local ones, or a lone /128) has no IPv6 neighbour to dial, which is logged.
+ * The IPv6 probe runs once the IPv4 one passed; a pod with neither a global IPv6 address on a
+ * subnet nor an IPv6 default gateway has nothing to dial over IPv6, which is logged. Where to dial
+ * is {@link ProbeTarget}'s business.
  */
 final class SelfTest {
     private static final Logger log = LoggerFactory.getLogger(SelfTest.class);
-    private static final int FIRST_PROBE_PORT = 9; // discard: harmless even if a packet did leave
 
     // By the time IPv4 passed the pod's interfaces are up; IPv6 retries only while a fresh address
     // finishes duplicate address detection.
@@ -94,9 +85,9 @@ final class SelfTest {
             if (failure.isPresent() || ipv6.isEmpty()) {
                 return failure;
             }
-            if (target(config, true).isEmpty()) {
-                log.info("redirect self-test: no IPv6 neighbour to probe through (that needs a global address with a prefix"
-                        + " of /126 or shorter); the IPv6 redirect is not tested");
+            if (ProbeTarget.find(config, true).isEmpty()) {
+                log.info("redirect self-test: no IPv6 address to probe through (no global address with a prefix of /126 or"
+                        + " shorter, and no IPv6 default gateway); the IPv6 redirect is not tested");
                 return Optional.empty();
             }
             return probe(ipv6, true, listeners, config);
@@ -130,10 +121,10 @@ final class SelfTest {
 
     private Attempt attempt(SocketChannel socket, boolean ipv6, Listeners listeners, RedirectConfig config)
             throws InterruptedException {
-        Optional<InetSocketAddress> dialled = target(config, ipv6);
+        Optional<InetSocketAddress> dialled = ProbeTarget.find(config, ipv6);
         if (dialled.isEmpty()) {
             closeQuietly(socket);
-            return Attempt.retry(ipv6 ? "no IPv6 neighbour to probe through yet"
+            return Attempt.retry(ipv6 ? "no IPv6 neighbour or gateway to probe through yet"
                     : "no non-loopback IPv4 interface or gateway to probe through yet");
         }
         InetSocketAddress target = dialled.get();
@@ -167,103 +158,6 @@ final class SelfTest {
     private static String notRedirected(InetSocketAddress target, String detail) {
         return "redirect self-test: a connection to " + target + " did not reach the outbound listener (" + detail
                 + "); check the rules (sidecar iptables check) and the xt_REDIRECT/xt_owner kernel modules";
-    }
-
-    /**
-     * A neighbour address on a connected subnet of a non-loopback interface of the family; for
-     * IPv4, else the default gateway. IPv6 uses global addresses only: a link-local destination
-     * would need a scope, and pods dial out through global ones.
-     */
-    static Optional<InetSocketAddress> target(RedirectConfig config, boolean ipv6) {
-        int port = probePort(config);
-        try {
-            for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-                if (!nic.isUp() || nic.isLoopback()) {
-                    continue;
-                }
-                for (InterfaceAddress ia : nic.getInterfaceAddresses()) {
-                    InetAddress own = ia.getAddress();
-                    int bits = own.getAddress().length * 8;
-                    boolean family = ipv6 ? own instanceof Inet6Address && !own.isLinkLocalAddress() : own instanceof Inet4Address;
-                    if (family && ia.getNetworkPrefixLength() <= bits - 2) {
-                        InetAddress neighbour = neighbour(own, ia.getNetworkPrefixLength());
-                        if (NetworkInterface.getByInetAddress(neighbour) == null && !skipped(neighbour, config)) {
-                            return Optional.of(new InetSocketAddress(neighbour, port));
-                        }
-                    }
-                }
-            }
-        } catch (SocketException e) {
-            log.debug("cannot list interfaces", e);
-        }
-        if (ipv6) {
-            return Optional.empty();
-        }
-        return defaultGateway().filter(gw -> !skipped(gw, config)).map(gw -> new InetSocketAddress(gw, port));
-    }
-
-    /**
-     * The nearest other host address in {@code own}'s subnet of {@code prefix} bits: the lowest
-     * host bits flipped, never the all-zeros host (the network, or IPv6's subnet-router anycast
-     * address) nor the all-ones one (the IPv4 broadcast). Needs at least two host bits.
-     */
-    static InetAddress neighbour(InetAddress own, int prefix) {
-        byte[] b = own.getAddress();
-        int hostBits = b.length * 8 - prefix;
-        // Only the last 32 bits can change: even a /64 has more hosts than the first few flips need.
-        int low = ((b[b.length - 4] & 0xff) << 24) | ((b[b.length - 3] & 0xff) << 16) | ((b[b.length - 2] & 0xff) << 8)
-                | (b[b.length - 1] & 0xff);
-        int hostMask = hostBits >= 32 ? -1 : (1 << hostBits) - 1;
-        int n = low;
-        for (int k = 1; k <= 3; k++) { // with two host bits or more, one of the first three flips is a host
-            n = low ^ k;
-            // Wider host parts are judged by their last 32 bits alone: stricter, never wrong.
-            if ((n & hostMask) != 0 && (n & hostMask) != hostMask) {
-                break;
-            }
-        }
-        byte[] out = b.clone();
-        for (int i = 0; i < 4; i++) {
-            out[b.length - 1 - i] = (byte) (n >>> (8 * i));
-        }
-        try {
-            return InetAddress.getByAddress(out);
-        } catch (IOException e) {
-            throw new IllegalStateException(e); // four or sixteen bytes are always a valid address
-        }
-    }
-
-    /** The IPv4 default gateway from /proc/net/route (pods with /32 addresses route only through it). */
-    static Optional<InetAddress> defaultGateway() {
-        try {
-            List<String> lines = Files.readAllLines(Path.of("/proc/net/route"));
-            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length > 2 && !f[0].equals("lo") && f[1].equals("00000000") && !f[2].equals("00000000")) {
-                    int gw = Integer.reverseBytes((int) Long.parseLong(f[2], 16)); // little-endian in /proc
-                    return Optional.of(InetAddress.getByAddress(new byte[] {
-                        (byte) (gw >>> 24), (byte) (gw >>> 16), (byte) (gw >>> 8), (byte) gw}));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            log.debug("cannot read /proc/net/route", e);
-        }
-        return Optional.empty();
-    }
-
-    // The probe must take the redirect-all-outgoing path, so it avoids every skip rule.
-    private static boolean skipped(InetAddress address, RedirectConfig config) {
-        return config.skipOutboundSubnets().stream().anyMatch(c -> c.contains(address.getAddress()));
-    }
-
-    private static int probePort(RedirectConfig config) {
-        for (int port = FIRST_PROBE_PORT; ; port++) {
-            int p = port;
-            boolean skipped = config.skipOutboundPorts().stream().anyMatch(r -> r.contains(p));
-            if (!skipped && p != config.inboundPort() && p != config.outboundPort()) {
-                return p;
-            }
-        }
     }
 
     private static void closeQuietly(SocketChannel socket) {

@@ -64,6 +64,31 @@ class SelfTestIT {
     }
 
     @Test
+    void aPodWithLoneAddressesProbesThroughItsDefaultGateways() throws Exception {
+        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
+        try (NetnsLab lab = new NetnsLab("slf")) {
+            String pod = lab.namespace("pod");
+            String peer = lab.namespace("peer");
+            // As many CNI plugins set pods up: a /32 and a /128, and default routes through gateways
+            // on the link (the IPv6 one link-local). The IPv4 probe dials the gateway; the IPv6 one
+            // dials 2001:db8:ffff::1 through the default route. Nobody holds either, so if the
+            // redirect failed the SYNs would find no one; with it working they never leave the pod.
+            String[] veth = lab.link(pod, "198.18.4.1/32", peer, "198.18.4.254/32");
+            lab.address(pod, veth[0], "2001:db8:4::1/128");
+            lab.exec(pod, "ip", "route", "add", "198.18.4.2", "dev", veth[0]);
+            lab.exec(pod, "ip", "route", "add", "default", "via", "198.18.4.2", "dev", veth[0]);
+            lab.exec(pod, "ip", "-6", "route", "add", "default", "via", "fe80::2", "dev", veth[0]);
+
+            try (SidecarProcess sidecar = SidecarProcess.start(pod, "--ipv6")) {
+                sidecar.await(l -> l.contains("redirect self-test passed") && l.contains("2001:db8:ffff:0:0:0:0:1"), 20);
+
+                assertThat(sidecar.log()).contains("redirect self-test passed: a connection to /198.18.4.2:9");
+                assertThat(SidecarProcess.http(pod, 4191, "GET", "/ready")).startsWith("HTTP/1.1 200");
+            }
+        }
+    }
+
+    @Test
     void bothFamiliesPassWhenBothRedirectsWork() throws Exception {
         assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         try (NetnsLab lab = new NetnsLab("slf")) {
