@@ -29,6 +29,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Tag("netns")
 @Timeout(120)
 class RedirectInstallerIT {
+
+    /** What a crash, an older version or a hand edit could leave behind: duplicate and stale jumps, half a plan. */
+    private static final String HALF_FINISHED_V4 = """
+            *nat
+            :PROXY_INIT_OUTPUT - [0:0]
+            -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
+            -A OUTPUT -d 198.18.0.9/32 -j RETURN
+            -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
+            -A OUTPUT -j PROXY_INIT_OUTPUT
+            -A PROXY_INIT_OUTPUT -p tcp -j REDIRECT --to-ports 9999
+            COMMIT
+            """;
     private static final RedirectConfig DEFAULT = RedirectCases.named("default").config();
     private static final String FOREIGN_BEFORE = "-d 198.18.0.9/32 -j RETURN";
     private static final String FOREIGN_AFTER = "-p udp -m udp --dport 53 -j RETURN";
@@ -201,16 +213,7 @@ class RedirectInstallerIT {
     @ParameterizedTest
     @EnumSource(Variant.class)
     void aRejectedIpv6PutsBackAHalfFinishedIpv4WithItsJumpsInPlace(Variant variant) {
-        backend(variant).restore(IpFamily.IPV4, """
-                *nat
-                :PROXY_INIT_OUTPUT - [0:0]
-                -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
-                -A OUTPUT -d 198.18.0.9/32 -j RETURN
-                -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
-                -A OUTPUT -j PROXY_INIT_OUTPUT
-                -A PROXY_INIT_OUTPUT -p tcp -j REDIRECT --to-ports 9999
-                COMMIT
-                """);
+        backend(variant).restore(IpFamily.IPV4, HALF_FINISHED_V4);
         assertIpv6RejectionLeavesBothTablesAsTheyWere(variant, DEFAULT);
     }
 
@@ -266,17 +269,7 @@ class RedirectInstallerIT {
     @ParameterizedTest
     @EnumSource(Variant.class)
     void installAfterAHalfFinishedRunConvergesToThePlan(Variant variant) {
-        // What a crash, an older version or a hand edit could leave behind.
-        backend(variant).restore(IpFamily.IPV4, """
-                *nat
-                :PROXY_INIT_OUTPUT - [0:0]
-                -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
-                -A OUTPUT -d 198.18.0.9/32 -j RETURN
-                -A OUTPUT -m comment --comment "proxy-init/install-proxy-init-output" -j PROXY_INIT_OUTPUT
-                -A OUTPUT -j PROXY_INIT_OUTPUT
-                -A PROXY_INIT_OUTPUT -p tcp -j REDIRECT --to-ports 9999
-                COMMIT
-                """);
+        backend(variant).restore(IpFamily.IPV4, HALF_FINISHED_V4);
         RedirectInstaller installer = installer(variant);
         installer.install(DEFAULT);
 

@@ -43,11 +43,7 @@ class SelfTestIT {
     void readyStays503WhenOnlyTheIpv6RedirectIsMissing() throws Exception {
         assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         try (NetnsLab lab = new NetnsLab("slf")) {
-            String pod = lab.namespace("pod");
-            String peer = lab.namespace("peer");
-            String[] veth = lab.link(pod, "198.18.3.1/24", peer, "198.18.3.2/24");
-            lab.address(pod, veth[0], "2001:db8:3::1/64");
-            lab.address(peer, veth[1], "2001:db8:3::2/64");
+            String pod = dualStackPod(lab);
             // An init container that forgot ip6tables: IPv4 rules only. The IPv6 probe dials the
             // neighbour 2001:db8:3::3, which nobody holds, so nothing leaves the namespaces.
             lab.exec(pod, LAUNCHER.toString(), "iptables", "install", "--no-ipv6");
@@ -92,11 +88,7 @@ class SelfTestIT {
     void bothFamiliesPassWhenBothRedirectsWork() throws Exception {
         assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         try (NetnsLab lab = new NetnsLab("slf")) {
-            String pod = lab.namespace("pod");
-            String peer = lab.namespace("peer");
-            String[] veth = lab.link(pod, "198.18.3.1/24", peer, "198.18.3.2/24");
-            lab.address(pod, veth[0], "2001:db8:3::1/64");
-            lab.address(peer, veth[1], "2001:db8:3::2/64");
+            String pod = dualStackPod(lab);
 
             try (SidecarProcess sidecar = SidecarProcess.start(pod, "--ipv6")) {
                 sidecar.await(l -> l.contains("redirect self-test passed") && l.contains(NEIGHBOUR6), 20);
@@ -105,5 +97,15 @@ class SelfTestIT {
                 assertThat(SidecarProcess.http(pod, 4191, "GET", "/ready")).startsWith("HTTP/1.1 200");
             }
         }
+    }
+
+    /** A pod namespace with 198.18.3.1/24 and 2001:db8:3::1/64 on a veth to a peer holding ::2 and .2. */
+    private static String dualStackPod(NetnsLab lab) {
+        String pod = lab.namespace("pod");
+        String peer = lab.namespace("peer");
+        String[] veth = lab.link(pod, "198.18.3.1/24", peer, "198.18.3.2/24");
+        lab.address(pod, veth[0], "2001:db8:3::1/64");
+        lab.address(peer, veth[1], "2001:db8:3::2/64");
+        return pod;
     }
 }

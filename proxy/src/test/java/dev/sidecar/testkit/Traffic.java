@@ -11,13 +11,24 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
  * Runs {@link TrafficMain} as its own process inside a namespace, optionally as another uid
  * ({@code setpriv}), from a world-readable copy of its class file.
+ *
+ * <p>Each {@code connect} and {@code reset} client gets a source port of its own, counted up from
+ * 61000, above the namespaces' ephemeral range (32768-60999), so that the address a client reports
+ * is the address the proxy sees. With ephemeral ports it sometimes was not: a new connection from a
+ * port that an earlier, already closed connection to another destination had used is redirected
+ * to the same proxy port, so its NAT reply tuple would equal the one conntrack still holds for the
+ * earlier connection (in TIME_WAIT), and the kernel then quietly rewrites the new connection's
+ * source port to keep the tuples unique.
  */
 public final class Traffic implements AutoCloseable {
+    private static final int FIRST_SOURCE_PORT = 61_000;
+    private final AtomicInteger nextSourcePort = new AtomicInteger(FIRST_SOURCE_PORT);
     private final Path classes;
     private final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private final List<Process> servers = new ArrayList<>();
@@ -178,7 +189,15 @@ public final class Traffic implements AutoCloseable {
         if (uid != 0) {
             cmd.addAll(List.of("setpriv", "--reuid", Integer.toString(uid), "--regid", Integer.toString(uid), "--clear-groups"));
         }
-        cmd.addAll(List.of(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", classes.toString(), TrafficMain.class.getName()));
+        cmd.addAll(List.of(java, "-Xmx64m", "-XX:TieredStopAtLevel=1"));
+        if (args[0].equals("connect") || args[0].equals("reset")) {
+            int port = nextSourcePort.getAndIncrement();
+            if (port > 65_535) {
+                throw new IllegalStateException("more clients than source ports " + FIRST_SOURCE_PORT + "-65535 in one test class");
+            }
+            cmd.add("-Dtraffic.localPort=" + port);
+        }
+        cmd.addAll(List.of("-cp", classes.toString(), TrafficMain.class.getName()));
         cmd.addAll(List.of(args));
         return cmd.toArray(String[]::new);
     }

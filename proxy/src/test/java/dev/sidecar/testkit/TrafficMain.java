@@ -125,8 +125,22 @@ public final class TrafficMain {
         return ok == n ? 0 : 1;
     }
 
+    /**
+     * A connected client socket, from the source port {@code -Dtraffic.localPort} names when it is
+     * set (see {@link Traffic}), else from an ephemeral one.
+     */
+    private static Socket open(String host, int port) throws IOException {
+        Socket s = new Socket();
+        int localPort = Integer.getInteger("traffic.localPort", 0);
+        if (localPort != 0) {
+            s.bind(new InetSocketAddress(localPort));
+        }
+        s.connect(new InetSocketAddress(host, port));
+        return s;
+    }
+
     private static void resetAfterSending(String host, int port, long seed) throws Exception {
-        try (Socket s = new Socket(host, port)) {
+        try (Socket s = open(host, port)) {
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.writeLong(0);
             out.writeLong(seed);
@@ -143,7 +157,7 @@ public final class TrafficMain {
             long stall) {
         long start = System.nanoTime();
         String local = "?";
-        try (Socket s = new Socket(host, port)) {
+        try (Socket s = open(host, port)) {
             local = String.valueOf(s.getLocalSocketAddress());
             s.setSoTimeout(60_000);
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
