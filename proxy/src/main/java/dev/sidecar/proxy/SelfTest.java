@@ -22,19 +22,20 @@ import org.slf4j.LoggerFactory;
  * Proves, before {@code /ready} says so, that the kernel, the rules and the SO_ORIGINAL_DST lookup
  * work together: one connection from inside the pod to an outside IPv4 address must arrive on the
  * outbound listener with exactly that address as its original destination; with IPv6 rules, one to
- * an outside IPv6 address as well, when the pod has a global IPv6 address to dial from.
+ * an outside IPv6 address as well, when the pod has a way out over IPv6.
  *
  * <p>The probe sockets are created while the process is still root. The kernel records a socket's
  * owner when the socket is created, so after the drop to the proxy uid these sockets are still not
  * the proxy's in the eyes of {@code ignore-proxy-uid}: they take the path an application's
  * connection takes. The address dialled is a neighbour on a directly connected subnet of a
- * non-loopback interface, or the default gateway; when the redirect works, no packet leaves the pod.
+ * non-loopback interface, or one beyond the default route; when the redirect works, no packet
+ * leaves the pod.
  *
  * <p>Interfaces may appear after start-up (a CNI plugin, or a veth moved in later), so a missing
  * route is retried; a connection that is not redirected, or a wrong original destination, fails.
  * The IPv6 probe runs once the IPv4 one passed; a pod with neither a global IPv6 address on a
- * subnet nor an IPv6 default gateway has nothing to dial over IPv6, which is logged. Where to dial
- * is {@link ProbeTarget}'s business.
+ * subnet nor an IPv6 default route has nothing to dial over IPv6, which is logged. Where to dial is
+ * {@link ProbeTarget}'s business.
  */
 final class SelfTest {
     private static final Logger log = LoggerFactory.getLogger(SelfTest.class);
