@@ -88,7 +88,7 @@ final class SelfTest {
             }
             if (ProbeTarget.find(config, true).isEmpty()) {
                 log.info("redirect self-test: no IPv6 address to probe through (no global address with a prefix of /126 or"
-                        + " shorter, and no IPv6 default gateway); the IPv6 redirect is not tested");
+                        + " shorter, and no IPv6 default route); the IPv6 redirect is not tested");
                 return Optional.empty();
             }
             return probe(ipv6, true, listeners, config);
