@@ -47,7 +47,8 @@ final class ProbeTarget {
                 for (InterfaceAddress ia : nic.getInterfaceAddresses()) {
                     InetAddress own = ia.getAddress();
                     int bits = own.getAddress().length * 8;
-                    // IPv6: global addresses only; a link-local subnet is every link's.
+                    // IPv6: global addresses only. A link-local neighbour needs a scope, and a
+                    // connection bound to an interface cannot be redirected to loopback.
                     boolean family = ipv6 ? own instanceof Inet6Address && !own.isLinkLocalAddress() : own instanceof Inet4Address;
                     if (family && ia.getNetworkPrefixLength() <= bits - 2) {
                         InetAddress neighbour = neighbour(own, ia.getNetworkPrefixLength());
