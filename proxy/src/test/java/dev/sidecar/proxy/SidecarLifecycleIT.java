@@ -3,9 +3,9 @@ package dev.sidecar.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.testkit.NetnsLab;
+import dev.sidecar.testkit.Payload;
 import dev.sidecar.testkit.SidecarProcess;
 import dev.sidecar.testkit.Traffic;
-import dev.sidecar.testkit.TrafficMain;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +60,7 @@ class SidecarLifecycleIT {
 
             Traffic.Result r = traffic.finish(client);
             assertThat(r.ok()).as(r.line()).isTrue();
-            assertThat(server.connection(12)).contains("received=" + 24 * MIB, "sha=" + TrafficMain.expectedSha(11, 24 * MIB));
+            assertThat(server.connection(12)).contains("received=" + 24 * MIB, "sha=" + Payload.expected(11, 24 * MIB));
             assertThat(exit).as(sidecar.log()).isZero();
             assertThat((System.nanoTime() - signalled) / 1_000_000_000).isLessThan(10);
             assertThat(sidecar.log()).contains("stopping: no new connections; 1 open");

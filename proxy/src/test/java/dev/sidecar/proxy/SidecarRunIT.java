@@ -3,9 +3,9 @@ package dev.sidecar.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.testkit.NetnsLab;
+import dev.sidecar.testkit.Payload;
 import dev.sidecar.testkit.SidecarProcess;
 import dev.sidecar.testkit.Traffic;
-import dev.sidecar.testkit.TrafficMain;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -86,8 +86,8 @@ class SidecarRunIT {
 
         assertThat(r.ok()).as(r.line()).isTrue();
         assertThat(r.get("received")).isEqualTo(Long.toString(64 * MIB));
-        assertThat(r.get("sha")).isEqualTo(TrafficMain.expectedSha(102, 64 * MIB));
-        assertThat(server.connection(102)).contains("received=" + (64 * MIB + 0)).contains("sha=" + TrafficMain.expectedSha(101, 64 * MIB));
+        assertThat(r.get("sha")).isEqualTo(Payload.expected(102, 64 * MIB));
+        assertThat(server.connection(102)).contains("received=" + (64 * MIB + 0)).contains("sha=" + Payload.expected(101, 64 * MIB));
         // SO_ORIGINAL_DST gave the proxy the address the app dialled, and it came in on 4140.
         String line = sidecar.await(l -> l.contains("outbound " + r.get("local") + " -> /" + SERVER + ":8080"), 10);
         assertThat(line).contains("sent=" + (64 * MIB + 24), "received=" + 64 * MIB, "end=closed");
@@ -99,8 +99,8 @@ class SidecarRunIT {
         Traffic.Result r = traffic.connect(clientNs, 0, POD_IN, 8080, 64 * MIB, 201, 64 * MIB, 202, 0);
 
         assertThat(r.ok()).as(r.line()).isTrue();
-        assertThat(r.get("sha")).isEqualTo(TrafficMain.expectedSha(202, 64 * MIB));
-        assertThat(app.connection(202)).contains("sha=" + TrafficMain.expectedSha(201, 64 * MIB));
+        assertThat(r.get("sha")).isEqualTo(Payload.expected(202, 64 * MIB));
+        assertThat(app.connection(202)).contains("sha=" + Payload.expected(201, 64 * MIB));
         String line = sidecar.await(l -> l.contains("inbound " + r.get("local") + " -> /" + POD_IN + ":8080"), 10);
         assertThat(line).contains("received=" + 64 * MIB, "end=closed");
         assertThat(sidecar.log()).contains("inbound /0.0.0.0:4143");
@@ -111,8 +111,8 @@ class SidecarRunIT {
         Traffic.Result r = traffic.connect(podNs, APP_UID, SERVER6, 8080, 16 * MIB, 1101, 16 * MIB, 1102, 0);
 
         assertThat(r.ok()).as(r.line()).isTrue();
-        assertThat(r.get("sha")).isEqualTo(TrafficMain.expectedSha(1102, 16 * MIB));
-        assertThat(server.connection(1102)).contains("sha=" + TrafficMain.expectedSha(1101, 16 * MIB));
+        assertThat(r.get("sha")).isEqualTo(Payload.expected(1102, 16 * MIB));
+        assertThat(server.connection(1102)).contains("sha=" + Payload.expected(1101, 16 * MIB));
         String line = sidecar.await(l -> l.contains("outbound " + r.get("local") + " -> ") && l.contains("2001:db8:2:0:0:0:0:2]:8080"), 10);
         assertThat(line).contains("received=" + 16 * MIB, "end=closed");
         assertThat(sidecar.log()).contains("/[0:0:0:0:0:0:0:1]:4140");
@@ -123,8 +123,8 @@ class SidecarRunIT {
         Traffic.Result r = traffic.connect(clientNs, 0, POD_IN6, 8080, 16 * MIB, 1201, 16 * MIB, 1202, 0);
 
         assertThat(r.ok()).as(r.line()).isTrue();
-        assertThat(r.get("sha")).isEqualTo(TrafficMain.expectedSha(1202, 16 * MIB));
-        assertThat(app.connection(1202)).contains("sha=" + TrafficMain.expectedSha(1201, 16 * MIB));
+        assertThat(r.get("sha")).isEqualTo(Payload.expected(1202, 16 * MIB));
+        assertThat(app.connection(1202)).contains("sha=" + Payload.expected(1201, 16 * MIB));
         String line = sidecar.await(l -> l.contains("inbound " + r.get("local") + " -> ") && l.contains("2001:db8:1:0:0:0:0:1]:8080"), 10);
         assertThat(line).contains("received=" + 16 * MIB, "end=closed");
     }
@@ -172,18 +172,18 @@ class SidecarRunIT {
     void halfCloseFromEitherSideKeepsTheOtherDirectionFlowing() throws Exception {
         // The client sends nothing and closes its side at once; 8 MiB must still come back.
         Traffic.Result clientFinFirst = traffic.connect(podNs, APP_UID, SERVER, 8080, 0, 301, 8 * MIB, 302, 0);
-        assertThat(clientFinFirst.get("sha")).as(clientFinFirst.line()).isEqualTo(TrafficMain.expectedSha(302, 8 * MIB));
+        assertThat(clientFinFirst.get("sha")).as(clientFinFirst.line()).isEqualTo(Payload.expected(302, 8 * MIB));
         // The server sends nothing and closes its side at once; 8 MiB must still reach it.
         Traffic.Result serverFinFirst = traffic.connect(podNs, APP_UID, SERVER, 8080, 8 * MIB, 303, 0, 304, 0);
         assertThat(serverFinFirst.get("received")).as(serverFinFirst.line()).isEqualTo("0");
-        assertThat(server.connection(304)).contains("sha=" + TrafficMain.expectedSha(303, 8 * MIB));
+        assertThat(server.connection(304)).contains("sha=" + Payload.expected(303, 8 * MIB));
         // The server answers 1 MiB and closes its side first; the client goes on sending for half
         // a second, so the proxy must wait for socket space on a half-closed channel (this cut
         // the stream before RelayEpollWorkaround).
         for (long seed = 305; seed < 311; seed += 2) {
             Traffic.Result slowTail = traffic.connect(podNs, APP_UID, SERVER, 8080, 12 * MIB, seed, 1 * MIB, seed + 1, 24);
-            assertThat(slowTail.get("sentsha")).as(slowTail.line()).isEqualTo(TrafficMain.expectedSha(seed, 12 * MIB));
-            assertThat(server.connection(seed + 1)).contains("received=" + 12 * MIB, "sha=" + TrafficMain.expectedSha(seed, 12 * MIB));
+            assertThat(slowTail.get("sentsha")).as(slowTail.line()).isEqualTo(Payload.expected(seed, 12 * MIB));
+            assertThat(server.connection(seed + 1)).contains("received=" + 12 * MIB, "sha=" + Payload.expected(seed, 12 * MIB));
         }
     }
 
@@ -311,7 +311,7 @@ class SidecarRunIT {
                 + " peak Netty direct %.1f MiB, peak heap %.1f MiB%n", before, peak, peakDirect / MIB, peakHeap / MIB);
 
         assertThat(r.ok()).as(r.line()).isTrue();
-        assertThat(server.connection(1302)).contains("received=" + 512 * MIB, "sha=" + TrafficMain.expectedSha(1301, 512 * MIB));
+        assertThat(server.connection(1302)).contains("received=" + 512 * MIB, "sha=" + Payload.expected(1301, 512 * MIB));
         // What the proxy holds per direction is one read plus the write high water mark; the rest
         // waits in the kernel. Allow for JIT and GC noise, not for buffering the stream.
         assertThat(peak - before).as("RSS growth in KiB (before %d KiB)", before).isLessThan(48 * 1024);

@@ -2,6 +2,7 @@ package dev.sidecar.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,22 +11,32 @@ import java.util.SplittableRandom;
 
 /**
  * Deterministic pseudo-random test data, streamed without holding it in memory, and SHA-256 of what
- * was sent or received, so a test can prove every byte arrived in order.
+ * was sent or received, so a test can prove every byte arrived in order. Depends on the JDK only:
+ * {@link TrafficMain} uses it from a bare class-file copy in other processes.
  */
 public final class Payload {
     private Payload() {}
 
     /** Writes {@code size} bytes generated from {@code seed}; returns their SHA-256 (hex). */
     public static String send(OutputStream out, long seed, long size) throws IOException {
+        return send(out, seed, size, 0);
+    }
+
+    /** As {@link #send(OutputStream, long, long)}, at most {@code mibPerSecond} (0: unpaced). */
+    public static String send(OutputStream out, long seed, long size, double mibPerSecond) throws IOException {
         MessageDigest sha = sha256();
         SplittableRandom random = new SplittableRandom(seed);
         byte[] chunk = new byte[64 * 1024];
-        for (long left = size; left > 0; ) {
-            int n = (int) Math.min(chunk.length, left);
+        long start = System.nanoTime();
+        for (long sent = 0; sent < size; ) {
+            int n = (int) Math.min(chunk.length, size - sent);
             fill(random, chunk, n);
             sha.update(chunk, 0, n);
             out.write(chunk, 0, n);
-            left -= n;
+            sent += n;
+            if (mibPerSecond > 0) {
+                pace(start + (long) (sent / (mibPerSecond * 1024 * 1024) * 1e9));
+            }
         }
         out.flush();
         return HexFormat.of().formatHex(sha.digest());
@@ -56,6 +67,18 @@ public final class Payload {
             long v = random.nextLong();
             for (int j = 0; j < 8 && i + j < n; j++) {
                 chunk[i + j] = (byte) (v >>> (8 * j));
+            }
+        }
+    }
+
+    private static void pace(long dueNanos) throws InterruptedIOException {
+        long wait = dueNanos - System.nanoTime();
+        if (wait > 0) {
+            try {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while pacing");
             }
         }
     }

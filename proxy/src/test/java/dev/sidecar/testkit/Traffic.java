@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 
 /**
  * Runs {@link TrafficMain} as its own process inside a namespace, optionally as another uid
- * ({@code setpriv}), from a world-readable copy of its class file.
+ * ({@code setpriv}), from world-readable copies of its class files and {@link Payload}'s.
  *
  * <p>Each {@code connect} and {@code reset} client gets a source port of its own, counted up from
  * 61000, above the namespaces' ephemeral range (32768-60999), so that the address a client reports
@@ -38,7 +38,7 @@ public final class Traffic implements AutoCloseable {
         Path pkg = Files.createDirectories(classes.resolve("dev/sidecar/testkit"));
         Path from = Path.of(TrafficMain.class.getProtectionDomain().getCodeSource().getLocation().getPath(), "dev/sidecar/testkit");
         try (Stream<Path> files = Files.list(from)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("TrafficMain")).toList()) {
+            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("TrafficMain") || p.getFileName().toString().startsWith("Payload")).toList()) {
                 Files.copy(f, pkg.resolve(f.getFileName()));
             }
         }

@@ -3,15 +3,10 @@ package dev.sidecar.testkit;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.security.MessageDigest;
-import java.util.HexFormat;
-import java.util.SplittableRandom;
 
 /**
  * A tiny traffic program that namespace tests run as a separate process (any uid, any namespace).
@@ -36,7 +31,7 @@ import java.util.SplittableRandom;
  *                                     every answer; prints ok=N bad=M
  * A negative stall asks the server to read that many bytes and then reset the connection; the
  * server then prints seed=S reset; a server whose connection failed prints seed=S error=MESSAGE.
- * The bytes for a seed are {@link #expectedSha} of the same seed and size.
+ * The bytes for a seed are {@link Payload}'s, so {@link Payload#expected} gives their SHA-256.
  */
 public final class TrafficMain {
     private TrafficMain() {}
@@ -84,9 +79,9 @@ public final class TrafficMain {
             }
             Thread sender = sendInBackground(s, size, seed, 0);
             sleep(stall);
-            String[] got = receive(in);
+            Payload.Received got = Payload.receive(in);
             sender.join();
-            println("seed=" + seed + " received=" + got[0] + " sha=" + got[1] + " from=" + s.getRemoteSocketAddress());
+            println("seed=" + seed + " received=" + got.bytes() + " sha=" + got.sha256() + " from=" + s.getRemoteSocketAddress());
         } catch (Exception e) {
             println("seed=" + seed + " error=" + e.getMessage());
         }
@@ -107,12 +102,12 @@ public final class TrafficMain {
                 out.writeLong(bytes);
                 out.writeLong(100_000 + i);
                 out.writeLong(0);
-                send(out, bytes, 200_000 + i, 0);
+                Payload.send(out, 200_000 + i, bytes);
                 s.shutdownOutput();
             }
             for (int i = 0; i < n; i++) {
-                String[] got = receive(sockets.get(i).getInputStream());
-                if (got[0].equals(Long.toString(bytes)) && got[1].equals(expectedSha(100_000 + i, bytes))) {
+                Payload.Received got = Payload.receive(sockets.get(i).getInputStream());
+                if (got.equals(new Payload.Received(Payload.expected(100_000 + i, bytes), bytes))) {
                     ok++;
                 }
             }
@@ -167,16 +162,16 @@ public final class TrafficMain {
             String[] sentSha = new String[1];
             Thread sender = new Thread(() -> {
                 try {
-                    sentSha[0] = send(s.getOutputStream(), send, seedSend, rate);
+                    sentSha[0] = Payload.send(s.getOutputStream(), seedSend, send, rate);
                     s.shutdownOutput();
                 } catch (IOException e) {
                     sentSha[0] = "error " + e.getMessage();
                 }
             });
             sender.start();
-            String[] got = receive(s.getInputStream());
+            Payload.Received got = Payload.receive(s.getInputStream());
             sender.join();
-            println("local=" + local + " received=" + got[0] + " sha=" + got[1] + " sentsha=" + sentSha[0] + " ms=" + ms(start));
+            println("local=" + local + " received=" + got.bytes() + " sha=" + got.sha256() + " sentsha=" + sentSha[0] + " ms=" + ms(start));
             return 0;
         } catch (Exception e) {
             println("local=" + local + " error=" + e.getMessage() + " ms=" + ms(start));
@@ -184,15 +179,10 @@ public final class TrafficMain {
         }
     }
 
-    /** SHA-256 (hex) of {@code size} bytes from {@code seed}. */
-    public static String expectedSha(long seed, long size) throws IOException {
-        return send(OutputStream.nullOutputStream(), size, seed, 0);
-    }
-
     private static Thread sendInBackground(Socket s, long size, long seed, double rate) {
         Thread t = new Thread(() -> {
             try {
-                send(s.getOutputStream(), size, seed, rate);
+                Payload.send(s.getOutputStream(), seed, size, rate);
                 s.shutdownOutput();
             } catch (IOException ignored) {
                 // the receiver reports what arrived
@@ -200,46 +190,6 @@ public final class TrafficMain {
         });
         t.start();
         return t;
-    }
-
-    static String send(OutputStream out, long size, long seed, double mibPerSecond) throws IOException {
-        MessageDigest sha = sha256();
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[] chunk = new byte[64 * 1024];
-        long start = System.nanoTime();
-        long sent = 0;
-        while (sent < size) {
-            int n = (int) Math.min(chunk.length, size - sent);
-            for (int i = 0; i < n; i += 8) {
-                long v = random.nextLong();
-                for (int j = 0; j < 8 && i + j < n; j++) {
-                    chunk[i + j] = (byte) (v >>> (8 * j));
-                }
-            }
-            sha.update(chunk, 0, n);
-            out.write(chunk, 0, n);
-            sent += n;
-            if (mibPerSecond > 0) {
-                long due = start + (long) (sent / (mibPerSecond * 1024 * 1024) * 1e9);
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    sleep(wait / 1_000_000);
-                }
-            }
-        }
-        out.flush();
-        return HexFormat.of().formatHex(sha.digest());
-    }
-
-    private static String[] receive(InputStream in) throws IOException {
-        MessageDigest sha = sha256();
-        byte[] chunk = new byte[64 * 1024];
-        long total = 0;
-        for (int n; (n = in.read(chunk)) >= 0; ) {
-            sha.update(chunk, 0, n);
-            total += n;
-        }
-        return new String[] {Long.toString(total), HexFormat.of().formatHex(sha.digest())};
     }
 
     private static synchronized void println(String line) {
@@ -259,11 +209,4 @@ public final class TrafficMain {
         }
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
