@@ -11,9 +11,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 [[ $(id -u) == 0 ]] || { echo "sidecar demo: needs root (it creates network namespaces)" >&2; exit 2; }
-for cmd in ip iptables java javac setpriv; do
-  command -v "$cmd" >/dev/null || { echo "sidecar demo: '$cmd' is missing (apt-get install iptables iproute2 openjdk-17-jdk-headless)" >&2; exit 3; }
-done
+# shellcheck source=../bin/lib.sh
+. "$here/bin/lib.sh"
+need_commands "sidecar demo" ip=iproute2 iptables=iptables iptables-legacy=iptables java=openjdk-17-jdk-headless \
+  javac=openjdk-17-jdk-headless setpriv=util-linux mvn=maven || exit 3
 
 tag=scdemo-$$
 client=$tag-client pod=$tag-pod server=$tag-server
