@@ -23,6 +23,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../bin/lib.sh
+. "$root/bin/lib.sh"
 
 MAX_SECONDS=${BENCH_MAX_SECONDS:-1200}
 if [[ -z ${SCB_BOUNDED:-} ]]; then
@@ -58,15 +60,9 @@ IFS=, read -r -a SCENARIOS <<<"${BENCH_SCENARIOS:-bulk_out,bulk_in,rate,latency}
 has_scenario() { [[ " ${SCENARIOS[*]} " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- packages
-declare -A wanted=([iperf3]=iperf3 [haproxy]=haproxy [gnuplot]=gnuplot-nox [gcc]=gcc [jq]=jq [ip]=iproute2 [taskset]=util-linux [setpriv]=util-linux)
-missing=()
-for cmd in "${!wanted[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}"); done
-if ((${#missing[@]})); then
-  echo "bench/run.sh: installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-# The Debian package starts a system-wide HAProxy; the benchmark only runs its own, in the pod.
+need_commands "bench/run.sh" iperf3=iperf3 haproxy=haproxy gnuplot=gnuplot-nox gcc=gcc jq=jq ip=iproute2 \
+  taskset=util-linux setpriv=util-linux || exit 3
+# The benchmark runs its own HAProxy, in the pod (need_commands lets no package start a service).
 
 # ---------------------------------------------------------------- run directory
 run_id=$(date -u +%Y%m%dT%H%M%SZ)
@@ -85,57 +81,19 @@ note_cmd() {
 }
 
 # ---------------------------------------------------------------- cleanup
+# Every namespace is named scb-*-$sfx; bin/lib.sh stops every process started here and deletes the
+# namespaces on exit, failure, Ctrl-C or timeout.
 sfx=$(printf '%04x' $((RANDOM % 65536)))
-NSES=()
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  # Processes first (a process keeps its namespace alive), politely, then by force.
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for _ in $(seq 50); do
-    local alive=0
-    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  for ns in "${NSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+after_cleanup() {
   local left
   left=$(ip netns list | grep -- "-$sfx" || true)
   [[ -z $left ]] || echo "bench/run.sh: namespaces left behind: $left" >&2
-  ((rc == 0)) || echo "bench/run.sh: failed (exit $rc); raw output in $out" >&2
-  exit "$rc"
+  (($1 == 0)) || echo "bench/run.sh: failed (exit $1); raw output in $out" >&2
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+cleanup_on_exit "bench/run.sh" after_cleanup
 
-# Starts a background process inside a namespace; its pid (ip netns exec execs the command) is
-# remembered for cleanup until it is reaped, and left in $BG_PID.
-start_bg() {
-  local name=$1 ns=$2; shift 2
-  ip netns exec "$ns" "$@" >"$out/logs/$name.log" 2>&1 &
-  BG_PID=$!
-  PIDS+=("$BG_PID")
-}
-# Stops one process started with start_bg: SIGTERM, wait up to $2 seconds, then SIGKILL.
-stop_pid() {
-  local pid=$1 grace=${2:-5}
-  kill -TERM "$pid" 2>/dev/null || { reap "$pid"; return 0; }
-  for _ in $(seq $((grace * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  reap "$pid"
-}
-# Waits for a process started with start_bg and forgets it, so cleanup never signals a reused pid.
-reap() {
-  wait "$1" 2>/dev/null || true
-  local keep=() p
-  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# start_bg NAME NS CMD...: CMD in the background in NS, its output in logs/NAME.log, its pid in $BG_PID.
+start_bg() { start_in_ns "$out/logs/$1.log" "${@:2}"; }
 
 # ---------------------------------------------------------------- tools
 log "run $run_id: modes ${MODES[*]}, $ROUNDS rounds; raw results in $out"
@@ -194,12 +152,6 @@ client_ip() { echo "198.18.1${IDX[$1]}.1"; }
 pod_ip() { echo "198.18.1${IDX[$1]}.2"; }
 server_ip() { echo "198.18.2${IDX[$1]}.2"; }
 
-new_ns() {
-  local ns=$1
-  ip netns add "$ns"
-  NSES+=("$ns")
-  in_ns "$ns" ip link set lo up
-}
 # veth between two namespaces: link NS_A DEV_A CIDR_A NS_B DEV_B CIDR_B
 link() {
   ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
@@ -224,12 +176,13 @@ make_pod() { # make_pod NAME SUBNET_IN SUBNET_OUT -> pod namespace joined to cli
 }
 
 wait_listen() { # wait_listen NS PORT SECONDS [PID that must stay alive meanwhile]
-  local deadline=$((SECONDS + $3))
-  until in_ns "$1" ss -Hltn "sport = :$2" | grep -q .; do
-    ((SECONDS < deadline)) || { log "nothing listens on port $2 in $1 after $3 s"; return 1; }
-    if [[ -n ${4:-} ]] && ! kill -0 "$4" 2>/dev/null; then log "the process meant to listen on port $2 in $1 exited"; return 1; fi
-    sleep 0.05
-  done
+  local rc=0
+  wait_for ${4:+-p "$4"} "$3" listening "$1" "$2" || rc=$?
+  case $rc in
+    0) ;;
+    2) log "the process meant to listen on port $2 in $1 exited"; return 1 ;;
+    *) log "nothing listens on port $2 in $1 after $3 s"; return 1 ;;
+  esac
 }
 
 NS_CLIENT=scb-client-$sfx
@@ -337,20 +290,23 @@ if has_mode haproxy; then start_haproxy && STARTED[haproxy]=1; fi
 if has_mode sidecar; then start_sidecar && STARTED[sidecar]=1; fi
 # A proxy mode whose path cannot be proven is dropped (and the report says so) rather than aborting
 # the run: the other modes' figures are still worth having. direct must always work.
-verified=()
-for m in "${MODES[@]}"; do
-  if [[ -n ${STARTED[$m]:-} ]] && verify_path "$m" 20; then
-    verified+=("$m")
-  elif [[ $m == direct ]]; then
-    exit 1
-  else
-    log "$m: DROPPED from this run: it did not start or its path check failed (logs in $out/logs/)"
-    record setup "$m" 0 failed 1
-    [[ -n ${PROXY_PID[$m]:-} ]] && stop_pid "${PROXY_PID[$m]}" 40
-    unset "PROXY_PID[$m]"
-  fi
-done
-MODES=("${verified[@]}")
+verify_paths() { # keeps in MODES only the modes whose path is proven
+  local verified=() m
+  for m in "${MODES[@]}"; do
+    if [[ -n ${STARTED[$m]:-} ]] && verify_path "$m" 20; then
+      verified+=("$m")
+    elif [[ $m == direct ]]; then
+      exit 1
+    else
+      log "$m: DROPPED from this run: it did not start or its path check failed (logs in $out/logs/)"
+      record setup "$m" 0 failed 1
+      [[ -n ${PROXY_PID[$m]:-} ]] && stop_pid "${PROXY_PID[$m]}" 40
+      unset "PROXY_PID[$m]"
+    fi
+  done
+  MODES=("${verified[@]}")
+}
+verify_paths
 sed -i "s/^modes=.*/modes=${MODES[*]}/" "$out/meta.env"
 log "paths verified: ${MODES[*]}"
 
@@ -471,15 +427,17 @@ measure_latency() { # measure_latency MODE ROUND
   pin "0-$(($(nproc) - 1))" "${pids[@]}"
 }
 
-for r in $(seq "$ROUNDS"); do
+run_round() { # run_round ROUND: every chosen scenario in every mode
+  local r=$1 m
   # Rotate the order each round so no mode always runs first (or right after another's load).
-  order=("${MODES[@]:$(((r - 1) % ${#MODES[@]}))}" "${MODES[@]:0:$(((r - 1) % ${#MODES[@]}))}")
+  local order=("${MODES[@]:$(((r - 1) % ${#MODES[@]}))}" "${MODES[@]:0:$(((r - 1) % ${#MODES[@]}))}")
   log "round $r/$ROUNDS: ${order[*]}"
   if has_scenario bulk_out; then for m in "${order[@]}"; do measure_bulk out "$m" "$r"; done; fi
   if has_scenario bulk_in; then for m in "${order[@]}"; do measure_bulk in "$m" "$r"; done; fi
   if has_scenario rate; then for m in "${order[@]}"; do measure_rate "$m" "$r"; done; fi
   if has_scenario latency; then for m in "${order[@]}"; do measure_latency "$m" "$r"; done; fi
-done
+}
+for r in $(seq "$ROUNDS"); do run_round "$r"; done
 for m in "${proxy_modes[@]}"; do
   record memory "$m" 0 rss_after_load_kib "$(rss_kib "${PROXY_PID[$m]}")"
 done
@@ -490,46 +448,47 @@ for m in "${proxy_modes[@]}"; do stop_pid "${PROXY_PID[$m]}" 40; done
 # ---------------------------------------------------------------- start-up
 # Fresh pod per trial. The same reject rules as in verify_path make a probe succeed only through
 # the proxy, so "ready" means: rules installed, both listeners accepting and relaying.
-if has_mode sidecar && ((START_TRIALS > 0)); then
-  for k in $(seq 0 "$START_TRIALS"); do
-    # Fresh names and subnets per trial: a deleted namespace's veth ends vanish asynchronously.
-    ns=scb-start-$k-$sfx a=$((40 + k)) b=$((60 + k))
-    new_ns "$ns"
-    link "$NS_CLIENT" "c-$a" "198.18.$a.1/24" "$ns" "to-client" "198.18.$a.2/24"
-    link "$ns" "to-server" "198.18.$b.1/24" "$NS_SERVER" "s-$b" "198.18.$b.2/24"
-    start_bg "start-$k-rr" "$ns" "$ECHOD" rr 7001 -T 1
-    rr=$BG_PID
-    wait_listen "$ns" 7001 10
-    in_ns "$ns" iptables -w -I OUTPUT -p tcp -d 198.18.$b.2 --dport 7001 -m owner ! --uid-owner "$PROXY_UID" -j REJECT --reject-with tcp-reset
-    in_ns "$ns" iptables -w -I INPUT -i to-client -p tcp --dport 7001 -j REJECT --reject-with tcp-reset
-    start_bg "start-$k-probe-out" "$ns" "$LOADGEN" probe "198.18.$b.2" 7001 -t 20
-    po=$BG_PID
-    start_bg "start-$k-probe-in" "$NS_CLIENT" "$LOADGEN" probe "198.18.$a.2" 7001 -t 20
-    pi=$BG_PID
-    t0=$(date +%s%N)
-    start_bg "start-$k-sidecar" "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
-    sc=$BG_PID
-    reap "$po"
-    reap "$pi"
-    a=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/start-$k-probe-out.log" | cut -d= -f2)
-    b=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/start-$k-probe-in.log" | cut -d= -f2)
-    if [[ ${a:-0} != 0 && ${b:-0} != 0 ]]; then
-      ms=$(awk -v a="$a" -v b="$b" -v t="$t0" 'BEGIN {m = a > b ? a : b; printf "%.1f", (m - t) / 1e6}')
-      if ((k == 0)); then
-        log "start-up warm-up trial (not counted): $ms ms"
-      else
-        record startup sidecar "$k" ready_ms "$ms"
-        record startup sidecar "$k" rss_ready_kib "$(rss_kib "$sc")"
-        log "start-up trial $k: ready after $ms ms"
-      fi
+startup_trial() { # startup_trial K: one fresh pod; trial 0 is the uncounted warm-up
+  local k=$1 ns=scb-start-$1-$sfx a=$((40 + $1)) b=$((60 + $1)) rr po pi sc t0 ok_out ok_in ms
+  # Fresh names and subnets per trial: a deleted namespace's veth ends vanish asynchronously.
+  new_ns "$ns"
+  link "$NS_CLIENT" "c-$a" "198.18.$a.1/24" "$ns" "to-client" "198.18.$a.2/24"
+  link "$ns" "to-server" "198.18.$b.1/24" "$NS_SERVER" "s-$b" "198.18.$b.2/24"
+  start_bg "start-$k-rr" "$ns" "$ECHOD" rr 7001 -T 1
+  rr=$BG_PID
+  wait_listen "$ns" 7001 10
+  in_ns "$ns" iptables -w -I OUTPUT -p tcp -d "198.18.$b.2" --dport 7001 -m owner ! --uid-owner "$PROXY_UID" -j REJECT --reject-with tcp-reset
+  in_ns "$ns" iptables -w -I INPUT -i to-client -p tcp --dport 7001 -j REJECT --reject-with tcp-reset
+  start_bg "start-$k-probe-out" "$ns" "$LOADGEN" probe "198.18.$b.2" 7001 -t 20
+  po=$BG_PID
+  start_bg "start-$k-probe-in" "$NS_CLIENT" "$LOADGEN" probe "198.18.$a.2" 7001 -t 20
+  pi=$BG_PID
+  t0=$(date +%s%N)
+  start_bg "start-$k-sidecar" "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
+  sc=$BG_PID
+  reap "$po"
+  reap "$pi"
+  ok_out=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/start-$k-probe-out.log" | cut -d= -f2)
+  ok_in=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/start-$k-probe-in.log" | cut -d= -f2)
+  if [[ ${ok_out:-0} != 0 && ${ok_in:-0} != 0 ]]; then
+    ms=$(awk -v a="$ok_out" -v b="$ok_in" -v t="$t0" 'BEGIN {m = a > b ? a : b; printf "%.1f", (m - t) / 1e6}')
+    if ((k == 0)); then
+      log "start-up warm-up trial (not counted): $ms ms"
     else
-      ((k == 0)) || record startup sidecar "$k" failed 1
-      log "start-up trial $k: not ready within 20 s (see logs/start-$k-*)"
+      record startup sidecar "$k" ready_ms "$ms"
+      record startup sidecar "$k" rss_ready_kib "$(rss_kib "$sc")"
+      log "start-up trial $k: ready after $ms ms"
     fi
-    stop_pid "$sc" 40
-    stop_pid "$rr"
-    ip netns del "$ns"
-  done
+  else
+    ((k == 0)) || record startup sidecar "$k" failed 1
+    log "start-up trial $k: not ready within 20 s (see logs/start-$k-*)"
+  fi
+  stop_pid "$sc" 40
+  stop_pid "$rr"
+  del_ns "$ns"
+}
+if has_mode sidecar && ((START_TRIALS > 0)); then
+  for k in $(seq 0 "$START_TRIALS"); do startup_trial "$k"; done
   note_cmd "startup" "t0=\$(date +%s%N); ip netns exec POD $SIDECAR run  # ready = both probes (loadgen probe, outbound and inbound) succeed through the proxy"
 fi
 
@@ -549,15 +508,29 @@ time_in_fresh_ns() { # time_in_fresh_ns NAME CMD... -> milliseconds on stdout
   local ns=scb-rules-$1-$sfx t0 t1; shift
   new_ns "$ns"
   t0=$(date +%s%N)
-  in_ns "$ns" "$@" >>"$out/logs/rules-trials.log" 2>&1 || { ip netns del "$ns"; return 1; }
+  in_ns "$ns" "$@" >>"$out/logs/rules-trials.log" 2>&1 || { del_ns "$ns"; return 1; }
   t1=$(date +%s%N)
-  has_rules "$ns" || { ip netns del "$ns"; return 1; }
-  ip netns del "$ns"
+  has_rules "$ns" || { del_ns "$ns"; return 1; }
+  del_ns "$ns"
   awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e6}'
 }
 restore_both() {
   "iptables-$variant-restore" --noflush <"$1-iptables.restore"
   if grep -q PROXY_INIT "$1-ip6tables.restore"; then "ip6tables-$variant-restore" --noflush <"$1-ip6tables.restore"; fi
+}
+# rule_trial SCENARIO K BASE [sidecar iptables install options...]: trial K of the three ways,
+# BASE the prefix of the per-process script and restore files rule_trials wrote.
+rule_trial() {
+  local scen=$1 k=$2 base=$3 ms
+  shift 3
+  if ms=$(time_in_fresh_ns s "$SIDECAR" iptables install "$@"); then
+    record "$scen" sidecar "$k" install_ms "$ms"
+    # The same install timed inside the JVM (backend detection, read, restore; no JVM start).
+    ms=$(grep -o 'install took [0-9.]* ms in the JVM' "$out/logs/rules-trials.log" | tail -1 | awk '{print $3}')
+    [[ -n $ms ]] && record "$scen" sidecar_in_jvm "$k" install_ms "$ms"
+  else record "$scen" sidecar "$k" failed 1; fi
+  if ms=$(time_in_fresh_ns p bash "$base-per-process.sh"); then record "$scen" per_process "$k" install_ms "$ms"; else record "$scen" per_process "$k" failed 1; fi
+  if ms=$(time_in_fresh_ns r bash -c "restore_both $base"); then record "$scen" restore "$k" install_ms "$ms"; else record "$scen" restore "$k" failed 1; fi
 }
 # rule_trials SCENARIO [sidecar iptables install options...]: the plan's rules each way, RULE_TRIALS times.
 rule_trials() {
@@ -579,22 +552,13 @@ rule_trials() {
   for fam in iptables ip6tables; do
     in_ns "$plan_ns" "$fam-$variant-save" -t nat >"$base-$fam.restore" 2>/dev/null || : >"$base-$fam.restore"
   done
-  ip netns del "$plan_ns"
+  del_ns "$plan_ns"
   nrules=$(grep -c ' -A ' "$base-per-process.sh" || true)
   record "$scen" sidecar 0 rules_in_plan "$nrules"
   note_cmd "$scen-sidecar" ip netns exec NS "$SIDECAR" iptables install "$@"
   note_cmd "$scen-per-process" ip netns exec NS bash "$base-per-process.sh"
   note_cmd "$scen-restore" ip netns exec NS "iptables-$variant-restore --noflush < $scen-iptables.restore (and ip6tables-$variant-restore when the plan has IPv6 rules)"
-  for k in $(seq "$RULE_TRIALS"); do
-    if ms=$(time_in_fresh_ns s "$SIDECAR" iptables install "$@"); then
-      record "$scen" sidecar "$k" install_ms "$ms"
-      # The same install timed inside the JVM (backend detection, read, restore; no JVM start).
-      ms=$(grep -o 'install took [0-9.]* ms in the JVM' "$out/logs/rules-trials.log" | tail -1 | awk '{print $3}')
-      [[ -n $ms ]] && record "$scen" sidecar_in_jvm "$k" install_ms "$ms"
-    else record "$scen" sidecar "$k" failed 1; fi
-    if ms=$(time_in_fresh_ns p bash "$base-per-process.sh"); then record "$scen" per_process "$k" install_ms "$ms"; else record "$scen" per_process "$k" failed 1; fi
-    if ms=$(time_in_fresh_ns r bash -c "restore_both $base"); then record "$scen" restore "$k" install_ms "$ms"; else record "$scen" restore "$k" failed 1; fi
-  done
+  for k in $(seq "$RULE_TRIALS"); do rule_trial "$scen" "$k" "$base" "$@"; done
   log "rule installation ($scen): $RULE_TRIALS trials each of sidecar / per-process ($nrules rules, $variant) / iptables-restore"
 }
 if ((RULE_TRIALS > 0)) && { has_mode sidecar || has_mode haproxy; }; then

@@ -2,7 +2,8 @@
 # Shared helpers for the project's shell entry points (bin/test, demo/run.sh, bench/run.sh,
 # docker/test.sh): installing what is missing, running in a namespace, waiting (bounded), stopping
 # by pid, HTTP over /dev/tcp, and cleanup on every exit. Source it; it defines functions only and
-# changes no shell option. Each script keeps only its own story.
+# changes no shell option, and every function is safe under `set -e`. Each script keeps only its
+# own story.
 #
 # Cleanup, for a script that makes namespaces or starts processes:
 #   cleanup_on_exit NAME [HOOK]   once, early: on any exit (failure, Ctrl-C, SIGTERM) stop every
@@ -73,7 +74,7 @@ new_ns() {
 
 # del_ns NS: deletes a namespace now and forgets it.
 del_ns() {
-  ip netns delete "$1" 2>/dev/null
+  ip netns delete "$1" 2>/dev/null || true
   local keep=() n
   for n in "${LIB_NSES[@]}"; do [[ $n == "$1" ]] || keep+=("$n"); done
   LIB_NSES=("${keep[@]}")
@@ -98,7 +99,7 @@ track_pid() { LIB_PIDS+=("$1"); }
 
 # reap PID: waits for a process this shell started (if it is its child) and forgets it.
 reap() {
-  wait "$1" 2>/dev/null
+  wait "$1" 2>/dev/null || true
   local keep=() p
   for p in "${LIB_PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
   LIB_PIDS=("${keep[@]}")
@@ -115,7 +116,7 @@ stop_pid() {
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
   fi
   reap "$pid"
 }
