@@ -4,10 +4,13 @@ import java.util.List;
 
 /**
  * Every chain name and comment slug of the redirect, in one place. The names come from Linkerd's
- * proxy-init (see the seed), so operators who know its rules recognise ours; every rule carries the
- * comment {@code proxy-init/<slug>}.
+ * proxy-init rules (<a href="https://linkerd.io/2/reference/iptables/">Linkerd's iptables
+ * reference</a>; their code is
+ * <a href="https://github.com/linkerd/linkerd2-proxy-init">linkerd2-proxy-init</a>), so operators
+ * who know those rules recognise ours; every rule carries the comment {@code proxy-init/<slug>}.
  *
- * <p>The seed names ten slugs; the ones for options it does not describe follow the same pattern:
+ * <p>Linkerd's proxy-init rules use ten slugs; the ones for options they lack follow the same
+ * pattern:
  * {@link #IGNORE_PROXY_GID}, {@link #IGNORE_SUBNET} (proxy-init's own is {@code ignore-subnet-<cidr>};
  * ours stays fixed so a comment never depends on input) and {@link #REDIRECT_PORT}.
  */
@@ -24,7 +27,7 @@ public final class Chains {
     /** Outbound: jumped to from OUTPUT. */
     public static final String PROXY_OUTPUT = "PROXY_INIT_OUTPUT";
 
-    /** Our chains, in the seed's order. */
+    /** Our chains, in the order of Linkerd's proxy-init rules. */
     public static final List<String> OURS = List.of(REDIRECT, PROXY_OUTPUT);
 
     public static final String COMMENT_PREFIX = "proxy-init/";

@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The rules a {@link RedirectConfig} asks for, per address family, in the seed's order: the
- * PREROUTING jump, the inbound chain, the OUTPUT jump, the outbound chain. Deciding what the rules
- * are happens here and nowhere else; nothing runs while the plan is built.
+ * The rules a {@link RedirectConfig} asks for, per address family, in the order of Linkerd's
+ * proxy-init rules (<a href="https://linkerd.io/2/reference/iptables/">Linkerd's iptables
+ * reference</a>): the PREROUTING jump, the inbound chain, the OUTPUT jump, the outbound chain.
+ * Deciding what the rules are happens here and nowhere else; nothing runs while the plan is built.
  */
 public final class RedirectPlan {
     /** iptables' multiport match takes at most 15 ports per rule, a range counting as two. */

@@ -12,7 +12,7 @@ class RedirectPlanTest {
     }
 
     @Test
-    void defaultPlanFollowsTheSeedsOrder() {
+    void defaultPlanFollowsTheOrderOfLinkerdsProxyInitRules() {
         List<String> slugs = RedirectPlan.of(base().build()).rules(IpFamily.IPV4).stream().map(Rule::slug).toList();
         assertThat(slugs).containsExactly("install-proxy-init-prerouting", "proxy-init-redirect-all",
                 "install-proxy-init-output", "ignore-proxy-uid", "ignore-loopback", "redirect-all-outgoing");

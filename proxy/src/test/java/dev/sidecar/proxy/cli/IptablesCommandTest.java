@@ -13,7 +13,7 @@ class IptablesCommandTest {
     private final Cli cli = new Cli();
 
     @Test
-    void showForDefaultsPrintsTheSeedsRulesInTheSeedsOrder() {
+    void showForDefaultsPrintsLinkerdsProxyInitRulesInTheirOrder() {
         assertThat(cli.run("iptables", "show", "--no-ipv6")).isEqualTo(0);
         assertThat(cli.out()).isEqualTo("""
                 # IPv4: iptables-restore --noflush
