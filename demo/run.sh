@@ -50,7 +50,8 @@ start_in_ns "$work/sidecar.log" "$pod" "$here/bin/sidecar" "${run_args[@]}"
 sidecar_pid=$BG_PID
 
 ready() { [[ $(http_get "$pod" 127.0.0.1 4191 /ready) == ready* ]]; }
-if ! wait_for -p "$sidecar_pid" 10 ready; then
+# Bounded, but generous: a first start on a busy machine also makes the class-data archive.
+if ! wait_for -p "$sidecar_pid" 60 ready; then
   if kill -0 "$sidecar_pid" 2>/dev/null; then echo "sidecar did not become ready:"; else echo "sidecar exited:"; fi
   cat "$work/sidecar.log"
   exit 1
