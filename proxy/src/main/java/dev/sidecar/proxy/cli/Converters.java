@@ -84,7 +84,10 @@ final class Converters {
             }
             InetAddress a;
             try {
-                a = InetAddress.getByAddress(wrap(() -> Cidr.parse(entry)).network());
+                a = InetAddress.getByAddress(Cidr.parse(entry).network());
+            } catch (InvalidConfigException e) {
+                // The subnet parser's words; a subnet was already turned away above.
+                throw new TypeConversionException("'" + e.value() + "': " + e.reason().replace(" or CIDR", ""));
             } catch (UnknownHostException impossible) {
                 throw new IllegalStateException(impossible);
             }

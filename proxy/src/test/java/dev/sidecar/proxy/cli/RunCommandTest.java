@@ -43,7 +43,7 @@ class RunCommandTest {
     void aBadInboundIpIsAUsageErrorNamingTheFlagAndTheValueAndInstallsNothing() {
         Map<String, String> cases = new LinkedHashMap<>();
         cases.put("198.18.1.300", "'198.18.1.300': IPv4 octet 300 is larger than 255");
-        cases.put("pod.example", "'pod.example': not an IPv4 or IPv6 address or CIDR");
+        cases.put("pod.example", "'pod.example': not an IPv4 or IPv6 address");
         cases.put("198.18.1.0/24", "'198.18.1.0/24': a single address, not a subnet");
         cases.put("", "'': empty list; leave the option out to use the namespace's own addresses");
         cases.put(",", "',': empty entry in the list");
