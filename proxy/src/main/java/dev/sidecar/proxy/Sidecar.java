@@ -3,13 +3,16 @@ package dev.sidecar.proxy;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.proxy.admin.Readiness;
+import dev.sidecar.proxy.net.LocalAddresses;
 import dev.sidecar.proxy.net.OriginalDst;
 import dev.sidecar.proxy.os.Privileges;
+import dev.sidecar.proxy.relay.InboundDestinations;
 import dev.sidecar.proxy.relay.Listeners;
 import dev.sidecar.proxy.relay.RelayEvents;
 import dev.sidecar.proxy.relay.RelaySettings;
 import dev.sidecar.proxy.relay.TargetResolver;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -47,14 +50,25 @@ public final class Sidecar {
      * @param relay socket tuning and connect timeouts
      * @param shutdownGrace how long open connections may take to finish after SIGTERM
      * @param endpoints where to listen; {@link Listeners#standard} for a real pod
+     * @param inboundIps the only original destinations inbound connections are relayed to; empty
+     *     means the namespace's own addresses, kept current ({@link LocalAddresses})
      */
     public record Settings(RedirectConfig redirect, int proxyGid, RelaySettings relay, Duration shutdownGrace,
-            List<Listeners.Endpoint> endpoints) {
+            List<Listeners.Endpoint> endpoints, List<InetAddress> inboundIps) {
 
-        /** The standard endpoints for {@code redirect}'s ports and families. */
+        public Settings {
+            inboundIps = List.copyOf(inboundIps);
+        }
+
+        /** The standard endpoints for {@code redirect}'s ports and families; inbound to the namespace's addresses. */
         public static Settings of(RedirectConfig redirect, int proxyGid, RelaySettings relay, Duration shutdownGrace) {
             return new Settings(redirect, proxyGid, relay, shutdownGrace,
-                    Listeners.standard(redirect.inboundPort(), redirect.outboundPort(), redirect.ipv6()));
+                    Listeners.standard(redirect.inboundPort(), redirect.outboundPort(), redirect.ipv6()), List.of());
+        }
+
+        /** A copy relaying inbound connections only to {@code ips} (none: the namespace's addresses). */
+        public Settings withInboundIps(List<InetAddress> ips) {
+            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, ips);
         }
     }
 
@@ -78,9 +92,25 @@ public final class Sidecar {
         this.installer = installer;
         this.readiness = readiness;
         try {
-            this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events);
+            this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events,
+                    InboundDestinations.only(inboundAddresses(settings.inboundIps())));
         } catch (IllegalStateException noEpoll) {
             throw new StartupException(noEpoll.getMessage(), noEpoll);
+        }
+    }
+
+    private static LocalAddresses inboundAddresses(List<InetAddress> pinned) throws StartupException {
+        if (!pinned.isEmpty()) {
+            LocalAddresses local = LocalAddresses.pinned(pinned);
+            log.info("inbound connections are relayed only to {} (--inbound-ips)", local.snapshot());
+            return local;
+        }
+        try {
+            LocalAddresses local = LocalAddresses.ofNamespace();
+            log.info("inbound connections are relayed only to the namespace's own addresses, now {}", local.snapshot());
+            return local;
+        } catch (IOException e) {
+            throw new StartupException("cannot read the network namespace's addresses: " + e.getMessage(), e);
         }
     }
 

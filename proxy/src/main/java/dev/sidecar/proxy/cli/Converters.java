@@ -4,6 +4,10 @@ import dev.sidecar.iptables.Backend;
 import dev.sidecar.iptables.Cidr;
 import dev.sidecar.iptables.InvalidConfigException;
 import dev.sidecar.iptables.PortRange;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -47,6 +51,51 @@ final class Converters {
                 throw new TypeConversionException("'" + value + "': not a numeric id (expected 0-" + Integer.MAX_VALUE + ")");
             }
             return Integer.parseInt(value.strip());
+        }
+    }
+
+    /** Addresses as {@code --inbound-ips} takes them: a value type, so picocli hands the converter the whole list. */
+    record AddressList(List<InetAddress> addresses) {}
+
+    /**
+     * A comma-separated list of IPv4/IPv6 addresses (literals only, never a name to resolve), at
+     * least one. Entries are trimmed. Each must be an address a connection can be made to from
+     * outside the pod: no subnet, no unspecified, loopback or multicast address.
+     */
+    static final class Addresses implements ITypeConverter<AddressList> {
+        @Override
+        public AddressList convert(String value) {
+            if (value.isBlank()) {
+                throw new TypeConversionException("'" + value + "': empty list; leave the option out to use the namespace's own addresses");
+            }
+            List<InetAddress> out = new ArrayList<>();
+            for (String entry : value.split(",", -1)) {
+                out.add(one(value, entry.strip()));
+            }
+            return new AddressList(List.copyOf(out));
+        }
+
+        private static InetAddress one(String value, String entry) {
+            if (entry.isEmpty()) {
+                throw new TypeConversionException("'" + value + "': empty entry in the list");
+            }
+            if (entry.contains("/")) {
+                throw new TypeConversionException("'" + entry + "': a single address, not a subnet");
+            }
+            InetAddress a;
+            try {
+                a = InetAddress.getByAddress(Cidr.parse(entry).network());
+            } catch (InvalidConfigException e) {
+                // The subnet parser's words; a subnet was already turned away above.
+                throw new TypeConversionException("'" + e.value() + "': " + e.reason().replace(" or CIDR", ""));
+            } catch (UnknownHostException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+            if (a.isAnyLocalAddress() || a.isLoopbackAddress() || a.isMulticastAddress()) {
+                throw new TypeConversionException("'" + entry + "': " + (a.isMulticastAddress() ? "a multicast" : a.isAnyLocalAddress()
+                        ? "the unspecified" : "a loopback") + " address is never an inbound connection's destination");
+            }
+            return a;
         }
     }
 

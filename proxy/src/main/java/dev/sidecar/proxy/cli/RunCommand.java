@@ -67,6 +67,12 @@ public final class RunCommand implements Callable<Integer> {
             description = "After SIGTERM, how long open connections may take to finish before they are reset (env SIDECAR_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
     Duration shutdownGrace;
 
+    @Option(names = "--inbound-ips", paramLabel = "IPS", converter = Converters.Addresses.class,
+            defaultValue = "${env:SIDECAR_INBOUND_IPS}",
+            description = "Relay inbound connections only when their original destination is one of these IPv4/IPv6 addresses,"
+                    + " comma-separated (env SIDECAR_INBOUND_IPS). Default: the network namespace's own addresses, kept current.")
+    Converters.AddressList inboundIps;
+
     @Override
     public Integer call() throws Exception {
         admin.applyLogging();
@@ -79,7 +85,9 @@ public final class RunCommand implements Callable<Integer> {
         RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend());
         PrometheusRegistry registry = new PrometheusRegistry();
         Readiness readiness = new Readiness();
-        Sidecar proxy = new Sidecar(Sidecar.Settings.of(config, gid, relay, shutdownGrace), installer,
+        Sidecar.Settings settings = Sidecar.Settings.of(config, gid, relay, shutdownGrace)
+                .withInboundIps(inboundIps == null ? List.of() : inboundIps.addresses());
+        Sidecar proxy = new Sidecar(settings, installer,
                 ProxyMetrics.register(registry), readiness);
         // The admin endpoint comes first, so probes see /live and the reason for 503 during start-up.
         try (AdminServer adminServer = AdminServer.start(admin.settings(config.ipv6()), readiness, registry, proxy::stop)) {

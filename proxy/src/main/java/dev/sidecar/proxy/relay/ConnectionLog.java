@@ -22,8 +22,11 @@ final class ConnectionLog {
     }
 
     static void refused(Direction direction, SocketAddress client, InetSocketAddress target, Failure why) {
-        log.warn("{} {} -> {}: refused ({}): {}", direction.label(), client, target, why.label(),
-                why == Failure.LOOP ? "the destination is one of the proxy's own listeners" : "connection was not redirected");
+        log.warn("{} {} -> {}: refused ({}): {}", direction.label(), client, target, why.label(), switch (why) {
+            case LOOP -> "the destination is one of the proxy's own listeners";
+            case NOT_LOCAL -> "the destination is not one of the pod's own addresses; the proxy is no relay to other hosts";
+            default -> "connection was not redirected";
+        });
     }
 
     static void connectFailed(Direction direction, SocketAddress client, InetSocketAddress target, Failure why, Throwable cause) {

@@ -50,6 +50,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
                 return;
             }
             refusal = guard.check(target, (InetSocketAddress) client.localAddress());
+            if (refusal == null) {
+                refusal = listener.destinations.check(listener.direction, target);
+            }
         } catch (IOException e) {
             ConnectionLog.lookupFailed(listener.direction, client.remoteAddress(), e);
             refusal = Failure.NO_ORIGINAL_DST;

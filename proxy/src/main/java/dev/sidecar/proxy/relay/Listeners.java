@@ -51,6 +51,7 @@ public final class Listeners implements AutoCloseable {
     private final RelaySettings settings;
     private final TargetResolver resolver;
     private final RelayEvents events;
+    private final InboundDestinations destinations;
     private final EventLoopGroup group;
     private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
     private final List<Channel> servers = new ArrayList<>();
@@ -62,6 +63,13 @@ public final class Listeners implements AutoCloseable {
      * @throws IllegalStateException when Netty's native epoll transport cannot load (with its cause)
      */
     public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events) {
+        this(endpoints, settings, resolver, events, InboundDestinations.ANY);
+    }
+
+    /** As above, relaying inbound connections only to the {@code destinations} allowed (the pod's own addresses). */
+    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
+            InboundDestinations destinations) {
+        this.destinations = destinations;
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("native epoll transport unavailable (the proxy needs Linux x86_64): "
                     + Epoll.unavailabilityCause(), Epoll.unavailabilityCause());
@@ -119,7 +127,7 @@ public final class Listeners implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
-                .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open));
+                .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open, destinations));
         try {
             return b.bind(e.address()).sync().channel();
         } catch (Exception ex) {

@@ -31,7 +31,9 @@ public interface RelayEvents {
         /** The original destination is one of the proxy's own listeners. */
         LOOP,
         /** The accepted connection was not redirected (no SO_ORIGINAL_DST). */
-        NO_ORIGINAL_DST;
+        NO_ORIGINAL_DST,
+        /** An inbound connection's original destination is not one of the pod's own addresses. */
+        NOT_LOCAL;
 
         /** Lower-case label value, e.g. for metrics. */
         public String label() {

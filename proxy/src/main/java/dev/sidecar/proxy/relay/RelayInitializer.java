@@ -30,6 +30,7 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
     final TargetResolver resolver;
     private final Supplier<LoopGuard> guard;
     final RelayEvents events;
+    final InboundDestinations destinations;
     private final ChannelGroup open;
     private final RelaySettings settings;
     private final int connectTimeoutMillis;
@@ -42,6 +43,13 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
      */
     public RelayInitializer(Direction direction, RelaySettings settings, TargetResolver resolver, Supplier<LoopGuard> guard,
             RelayEvents events, ChannelGroup open) {
+        this(direction, settings, resolver, guard, events, open, InboundDestinations.ANY);
+    }
+
+    /** As above, relaying inbound connections only to the {@code destinations} allowed. */
+    public RelayInitializer(Direction direction, RelaySettings settings, TargetResolver resolver, Supplier<LoopGuard> guard,
+            RelayEvents events, ChannelGroup open, InboundDestinations destinations) {
+        this.destinations = destinations;
         this.direction = direction;
         this.settings = settings;
         this.resolver = resolver;

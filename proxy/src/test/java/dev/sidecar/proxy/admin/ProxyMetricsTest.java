@@ -114,6 +114,7 @@ class ProxyMetricsTest {
     @Test
     void everyErrorReasonIsExportedFromZeroAndCountedByDirection() throws IOException {
         assertThat(scrape().value("sidecar_connection_errors_total{direction=\"inbound\",reason=\"no_original_dst\"}")).isZero();
+        assertThat(scrape().value("sidecar_connection_errors_total{direction=\"inbound\",reason=\"not_local\"}")).isZero();
 
         metrics.failed(OUTBOUND, Failure.REFUSED);
         metrics.failed(OUTBOUND, Failure.REFUSED);

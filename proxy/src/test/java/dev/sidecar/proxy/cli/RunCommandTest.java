@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sidecar.testkit.Golden;
+import java.net.InetAddress;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.TypeConversionException;
 
@@ -34,6 +37,37 @@ class RunCommandTest {
 
         assertThat(cli.run("run", "--shutdown-grace", "0s")).isEqualTo(Failures.USAGE);
         assertThat(cli.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--shutdown-grace': '0s' must be more than zero");
+    }
+
+    @Test
+    void aBadInboundIpIsAUsageErrorNamingTheFlagAndTheValueAndInstallsNothing() {
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("198.18.1.300", "'198.18.1.300': IPv4 octet 300 is larger than 255");
+        cases.put("pod.example", "'pod.example': not an IPv4 or IPv6 address");
+        cases.put("198.18.1.0/24", "'198.18.1.0/24': a single address, not a subnet");
+        cases.put("", "'': empty list; leave the option out to use the namespace's own addresses");
+        cases.put(",", "',': empty entry in the list");
+        cases.put("198.18.1.1,", "'198.18.1.1,': empty entry in the list");
+        cases.put("127.0.0.1", "'127.0.0.1': a loopback address is never an inbound connection's destination");
+        cases.put("::1", "'::1': a loopback address is never an inbound connection's destination");
+        cases.put("0.0.0.0", "'0.0.0.0': the unspecified address is never an inbound connection's destination");
+        cases.put("ff02::1", "'ff02::1': a multicast address is never an inbound connection's destination");
+        cases.put("2001:db8::1::2", "'2001:db8::1::2': not a valid IPv6 address");
+        cases.forEach((value, reason) -> {
+            Cli cli = new Cli();
+
+            assertThat(cli.run("run", "--inbound-ips", value)).as(value).isEqualTo(Failures.USAGE);
+            assertThat(cli.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--inbound-ips': " + reason);
+            assertThat(cli.installersMade).isZero();
+            assertThat(cli.backend.restores()).isEmpty();
+        });
+    }
+
+    @Test
+    void inboundIpsTakeBothFamiliesTrimmed() throws Exception {
+        Converters.AddressList list = new Converters.Addresses().convert(" 198.18.1.1 , 2001:db8:1::1");
+
+        assertThat(list.addresses()).containsExactly(InetAddress.getByName("198.18.1.1"), InetAddress.getByName("2001:db8:1::1"));
     }
 
     @Test

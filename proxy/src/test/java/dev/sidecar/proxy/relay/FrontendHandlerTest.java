@@ -2,6 +2,7 @@ package dev.sidecar.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sidecar.proxy.net.LocalAddresses;
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import dev.sidecar.testkit.LeakCheckExtension;
 import dev.sidecar.testkit.RecordingRelayEvents;
@@ -48,6 +49,24 @@ class FrontendHandlerTest {
     }
 
     @Test
+    void anInboundConnectionToAnAddressThatIsNotThePodsIsClosedAndCountedAsNotLocal() {
+        LocalAddresses pod = LocalAddresses.pinned(List.of(new InetSocketAddress("198.18.1.1", 0).getAddress()));
+        EmbeddedChannel ch = accept(Direction.INBOUND, InboundDestinations.only(pod), accepted -> new InetSocketAddress("198.18.2.2", 8080));
+
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(events.events()).containsExactly("failed inbound not_local");
+    }
+
+    @Test
+    void theLoopCheckComesBeforeTheLocalAddressCheck() {
+        LocalAddresses pod = LocalAddresses.pinned(List.of(new InetSocketAddress("198.18.1.1", 0).getAddress()));
+        EmbeddedChannel ch = accept(Direction.INBOUND, InboundDestinations.only(pod), accepted -> new InetSocketAddress("198.18.2.2", 4143));
+
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(events.events()).containsExactly("failed inbound loop");
+    }
+
+    @Test
     void refusedConnectionsReadNothing() {
         EmbeddedChannel ch = accept(accepted -> LISTENER);
 
@@ -56,8 +75,13 @@ class FrontendHandlerTest {
     }
 
     private EmbeddedChannel accept(TargetResolver resolver) {
-        RelayInitializer listener = new RelayInitializer(Direction.OUTBOUND, RelaySettings.defaults(), resolver,
-                () -> new LoopGuard(List.of(4140, 4143)), events, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+        return accept(Direction.OUTBOUND, InboundDestinations.ANY, resolver);
+    }
+
+    private EmbeddedChannel accept(Direction direction, InboundDestinations destinations, TargetResolver resolver) {
+        RelayInitializer listener = new RelayInitializer(direction, RelaySettings.defaults(), resolver,
+                () -> new LoopGuard(List.of(4140, 4143)), events, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
+                destinations);
         EmbeddedChannel ch = new EmbeddedChannel() {
             @Override
             protected SocketAddress localAddress0() {
