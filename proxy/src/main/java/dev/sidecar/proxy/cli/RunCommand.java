@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.cli;
 
+import dev.sidecar.iptables.InputText;
 import dev.sidecar.iptables.InvalidConfigException;
 import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
@@ -43,33 +44,33 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin RedirectOptions redirect;
     @Mixin AdminOptions admin;
 
-    @Option(names = "--no-iptables", defaultValue = "${env:SIDECAR_NO_IPTABLES:-false}",
-            description = "Do not install the rules: an init container or CNI plugin already did (env SIDECAR_NO_IPTABLES). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--no-iptables", arity = "0..1", paramLabel = "BOOL", fallbackValue = "true", converter = Converters.Bool.class,
+            defaultValue = "${env:" + Env.NO_IPTABLES + ":-false}",
+            description = "Do not install the rules: an init container or CNI plugin already did (env " + Env.NO_IPTABLES + "). Default: ${DEFAULT-VALUE}.")
     boolean noIptables;
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:SIDECAR_CONNECT_TIMEOUT:-1s}",
-            description = "Upstream connect timeout, both directions, e.g. 500ms, 2s (env SIDECAR_CONNECT_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+            defaultValue = "${env:" + Env.CONNECT_TIMEOUT + ":-1s}",
+            description = "Upstream connect timeout, both directions, e.g. 500ms, 2s (env " + Env.CONNECT_TIMEOUT + "). Default: ${DEFAULT-VALUE}.")
     Duration connectTimeout;
 
     @Option(names = "--inbound-connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:SIDECAR_INBOUND_CONNECT_TIMEOUT}",
-            description = "Connect timeout to the local application for inbound connections (env SIDECAR_INBOUND_CONNECT_TIMEOUT). Default: --connect-timeout.")
+            defaultValue = "${env:" + Env.INBOUND_CONNECT_TIMEOUT + "}",
+            description = "Connect timeout to the local application for inbound connections (env " + Env.INBOUND_CONNECT_TIMEOUT + "). Default: --connect-timeout.")
     Duration inboundConnectTimeout;
 
     @Option(names = "--outbound-connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:SIDECAR_OUTBOUND_CONNECT_TIMEOUT}",
-            description = "Connect timeout to remote destinations for outbound connections (env SIDECAR_OUTBOUND_CONNECT_TIMEOUT). Default: --connect-timeout.")
+            defaultValue = "${env:" + Env.OUTBOUND_CONNECT_TIMEOUT + "}",
+            description = "Connect timeout to remote destinations for outbound connections (env " + Env.OUTBOUND_CONNECT_TIMEOUT + "). Default: --connect-timeout.")
     Duration outboundConnectTimeout;
 
     @Option(names = "--shutdown-grace", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:SIDECAR_SHUTDOWN_GRACE:-30s}",
-            description = "After SIGTERM, how long open connections may take to finish before they are reset (env SIDECAR_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
+            defaultValue = "${env:" + Env.SHUTDOWN_GRACE + ":-30s}",
+            description = "After SIGTERM, how long open connections may take to finish before they are reset (env " + Env.SHUTDOWN_GRACE + "). Default: ${DEFAULT-VALUE}.")
     Duration shutdownGrace;
 
     @Override
     public Integer call() throws Exception {
-        admin.applyLogging();
         RedirectConfig config = withAdminPortSkipped(redirect.toConfig());
         RelaySettings relay = RelaySettings.defaults().withConnectTimeouts(
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
@@ -87,7 +88,7 @@ public final class RunCommand implements Callable<Integer> {
             proxy.start();
             proxy.awaitSignalThenDrain();
         }
-        return Failures.OK;
+        return ExitCode.OK.code();
     }
 
     /**
@@ -108,13 +109,13 @@ public final class RunCommand implements Callable<Integer> {
         return config.toBuilder().skipInboundPorts(skipped).build();
     }
 
-    /** {@code 250ms}, {@code 2s}, {@code 1m}; a bare number means seconds. Must be positive. */
+    /** {@code 250ms}, {@code 2s}, {@code 1m} (ASCII digits, any case); a bare number means seconds. Must be positive. */
     static final class DurationConverter implements ITypeConverter<Duration> {
-        private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})(ms|s|m)?");
+        private static final Pattern FORMAT = Pattern.compile("([0-9]{1,9})(ms|s|m)?");
 
         @Override
         public Duration convert(String value) {
-            Matcher m = FORMAT.matcher(value.trim().toLowerCase(Locale.ROOT));
+            Matcher m = FORMAT.matcher(InputText.trim(value).toLowerCase(Locale.ROOT));
             if (!m.matches()) {
                 throw new TypeConversionException("'" + value + "' is not a duration; use e.g. 500ms, 2s or 1m");
             }
