@@ -21,6 +21,22 @@ public final class InputText {
         return text.substring(start, end);
     }
 
+    /**
+     * A word value ({@code nft}, {@code json}, {@code TRUE}) trimmed and in lower case, folding
+     * ASCII letters only: {@code equalsIgnoreCase} would also take the dotless {@code ı} for
+     * {@code i} and the long {@code ſ} for {@code s}.
+     */
+    public static String word(String text) {
+        StringBuilder out = new StringBuilder(trim(text));
+        for (int i = 0; i < out.length(); i++) {
+            char c = out.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                out.setCharAt(i, (char) (c + ('a' - 'A')));
+            }
+        }
+        return out.toString();
+    }
+
     private static boolean isBlank(char c) {
         return c == ' ' || c == '\t';
     }

@@ -8,7 +8,6 @@ import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Function;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
@@ -75,7 +74,7 @@ final class Converters {
     static final class Bool implements ITypeConverter<Boolean> {
         @Override
         public Boolean convert(String value) {
-            return switch (InputText.trim(value).toLowerCase(Locale.ROOT)) {
+            return switch (InputText.word(value)) {
                 case "true" -> true;
                 case "false" -> false;
                 default -> throw new TypeConversionException("'" + value + "' is not true or false");

@@ -90,7 +90,7 @@ public final class IptablesCommand {
         static final class FormatConverter implements ITypeConverter<Format> {
             @Override
             public Format convert(String value) {
-                return switch (InputText.trim(value).toLowerCase(Locale.ROOT)) {
+                return switch (InputText.word(value)) {
                     case "text" -> Format.text;
                     case "json" -> Format.json;
                     default -> throw new TypeConversionException("'" + value + "' is not text or json");

@@ -11,7 +11,7 @@ public enum LogFormat {
     /** Case-insensitive; the message names the accepted values (picocli prefixes the flag). */
     public static LogFormat parse(String text) {
         for (LogFormat f : values()) {
-            if (f.name().equalsIgnoreCase(InputText.trim(text))) {
+            if (f.toString().equals(InputText.word(text))) {
                 return f;
             }
         }

@@ -21,7 +21,7 @@ public enum LogLevel {
     /** Case-insensitive; the message names the accepted values (picocli prefixes the flag). */
     public static LogLevel parse(String text) {
         for (LogLevel l : values()) {
-            if (l.name().equalsIgnoreCase(InputText.trim(text))) {
+            if (l.toString().equals(InputText.word(text))) {
                 return l;
             }
         }

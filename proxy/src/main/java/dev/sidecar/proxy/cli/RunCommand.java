@@ -14,7 +14,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -115,7 +114,7 @@ public final class RunCommand implements Callable<Integer> {
 
         @Override
         public Duration convert(String value) {
-            Matcher m = FORMAT.matcher(InputText.trim(value).toLowerCase(Locale.ROOT));
+            Matcher m = FORMAT.matcher(InputText.word(value));
             if (!m.matches()) {
                 throw new TypeConversionException("'" + value + "' is not a duration; use e.g. 500ms, 2s or 1m");
             }
