@@ -68,7 +68,7 @@ public final class RedirectOptions {
     // arity 0..1 with the strict converter: --ipv6=TRUE works, --ipv6= is an error, not false.
     @Option(names = "--ipv6", negatable = true, arity = "0..1", paramLabel = "BOOL", converter = Converters.Bool.class,
             defaultValue = "${env:" + Env.IPV6 + "}", fallbackValue = "true",
-            description = "Also install the rules with ip6tables (env " + Env.IPV6 + "=true|false). Default: on when IPv6 is enabled in this network namespace.")
+            description = "Also install the rules with ip6tables; --no-ipv6 takes no value (env " + Env.IPV6 + "=true|false). Default: on when IPv6 is enabled in this network namespace.")
     Boolean ipv6;
 
     @Option(names = "--backend", paramLabel = "auto|nft|legacy", converter = Converters.BackendName.class,

@@ -6,11 +6,16 @@ import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.proxy.Sidecar;
+import dev.sidecar.proxy.StartupException;
 import dev.sidecar.proxy.admin.AdminServer;
 import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
+import dev.sidecar.proxy.os.ProcStatus;
 import dev.sidecar.proxy.relay.RelaySettings;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +41,8 @@ import picocli.CommandLine.TypeConversionException;
 public final class RunCommand implements Callable<Integer> {
     /** Gid the proxy drops to when {@code --proxy-gid} is not given. */
     static final int DEFAULT_PROXY_GID = 2102;
+    private static final int CAP_SETGID = 6;
+    private static final int CAP_SETUID = 7;
 
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
@@ -75,6 +82,7 @@ public final class RunCommand implements Callable<Integer> {
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
                 outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
+        checkCanDropPrivileges(config.proxyUid(), gid);
         log.info("configuration: {}; relay {}; admin port {}; shutdown grace {}", config, relay, admin.adminPort(), shutdownGrace);
         RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend());
         PrometheusRegistry registry = new PrometheusRegistry();
@@ -88,6 +96,27 @@ public final class RunCommand implements Callable<Integer> {
             proxy.awaitSignalThenDrain();
         }
         return ExitCode.OK.code();
+    }
+
+    /**
+     * Everything the privilege drop needs, checked before any rule is installed: as root, the
+     * capabilities to change gid and uid (a container may run as uid 0 without them). The ids
+     * themselves (not 0) were checked by their converters. Without this, the rules would be
+     * installed and the drop would then fail, leaving them behind with no proxy.
+     */
+    private static void checkCanDropPrivileges(int uid, int gid) throws StartupException {
+        ProcStatus self;
+        try {
+            self = ProcStatus.parse(Files.readString(Path.of("/proc/self/status")));
+        } catch (IOException | IllegalArgumentException e) {
+            return; // no /proc to read: the drop itself verifies, and fails, later
+        }
+        long needed = (1L << CAP_SETGID) | (1L << CAP_SETUID);
+        if (self.uids()[1] == 0 && (self.capEff() & needed) != needed) {
+            throw new StartupException("refusing to start: running as root without CAP_SETUID and CAP_SETGID, so the drop to uid "
+                    + uid + " gid " + gid + " would fail after the rules are installed; grant both capabilities,"
+                    + " or install the rules elsewhere and start as uid " + uid + " with --no-iptables", null);
+        }
     }
 
     /**

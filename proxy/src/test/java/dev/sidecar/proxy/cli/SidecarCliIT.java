@@ -126,6 +126,18 @@ class SidecarCliIT {
     }
 
     @Test
+    void rootWithoutTheCapabilitiesToDropIsRefusedBeforeAnyRuleIsInstalled() {
+        // A container running as uid 0 without CAP_SETUID: once the rules were in, the drop would fail.
+        Run run = run(List.of("setpriv", "--bounding-set=-setuid,-setgid", JAVA, "-jar", JAR.toString(), "run",
+                "--log-level", "error"));
+        assertThat(run.exit).as(run.err).isEqualTo(5);
+        assertThat(run.err.lines().toList()).singleElement().asString()
+                .startsWith("sidecar: refusing to start: running as root without CAP_SETUID and CAP_SETGID");
+        assertThat(lab.exec(ns, "iptables-nft-save")).isBlank();
+        assertThat(lab.exec(ns, "iptables-legacy-save")).isBlank();
+    }
+
+    @Test
     void autoBackendFollowsRulesAlreadyInLegacy() {
         lab.exec(ns, "iptables-legacy", "-w", "-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT");
         Run install = sidecar("iptables", "install");
