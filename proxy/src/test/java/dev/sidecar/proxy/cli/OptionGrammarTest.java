@@ -143,7 +143,7 @@ class OptionGrammarTest {
 
     record Case(String command, Opt option, Origin origin, String value) {}
 
-    @Property(tries = 400)
+    @Property(tries = 300)
     void everyValueIsADocumentedFormOrOneLineNamingOptionAndValueWithExitTwoAndNothingInstalled(@ForAll("cases") Case c) {
         Cli cli = c.command.equals(RUN) ? Cli.stoppingRunBeforeStart() : new Cli();
         if (c.origin == Origin.ENVIRONMENT) {
