@@ -11,11 +11,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import java.util.stream.Collectors;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Property: whatever string reaches an option of {@code run}, {@code iptables install} or
@@ -186,6 +190,21 @@ class OptionGrammarTest {
                     assertThat(cli.installersMade).isZero();
                 }
             }
+        }
+    }
+
+    @Example
+    void theModelCoversEveryOptionOfTheThreeCommands() {
+        CommandLine sidecar = SidecarCommand.commandLine();
+        for (String command : List.of(RUN, INSTALL, SHOW)) {
+            CommandLine cl = sidecar;
+            for (String word : command.split(" ")) {
+                cl = cl.getSubcommands().get(word);
+            }
+            Set<String> declared = cl.getCommandSpec().options().stream().map(OptionSpec::longestName)
+                    .filter(n -> !n.equals("--help") && !n.equals("--version")).collect(Collectors.toSet());
+            Set<String> modelled = OPTIONS.stream().filter(o -> o.commands.contains(command)).map(Opt::name).collect(Collectors.toSet());
+            assertThat(modelled).as("a new option of '%s' needs its grammar in OPTIONS", command).isEqualTo(declared);
         }
     }
 
