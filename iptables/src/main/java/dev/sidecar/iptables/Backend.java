@@ -10,7 +10,7 @@ public enum Backend {
     /** Parses {@code auto}, {@code nft} or {@code legacy} (any case). */
     public static Backend parse(String text) {
         for (Backend b : values()) {
-            if (b.name().equalsIgnoreCase(text.strip())) {
+            if (b.toString().equals(InputText.word(text))) {
                 return b;
             }
         }

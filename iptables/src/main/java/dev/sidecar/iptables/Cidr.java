@@ -22,7 +22,7 @@ public record Cidr(IpFamily family, byte[] network, int prefix) {
 
     /** Parses {@code 10.0.0.0/8}, {@code 198.18.0.7}, {@code 2001:db8::/32}. */
     public static Cidr parse(String text) {
-        String s = text.strip();
+        String s = InputText.trim(text);
         int slash = s.indexOf('/');
         String addr = slash < 0 ? s : s.substring(0, slash);
         byte[] bytes = parseAddress(text, addr);

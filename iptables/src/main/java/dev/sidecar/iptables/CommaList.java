@@ -8,14 +8,17 @@ import java.util.function.Function;
 final class CommaList {
     private CommaList() {}
 
-    /** Parses every entry with {@code one}; blank text means an empty list, a blank entry is an error. */
+    /**
+     * Parses every entry with {@code one}. Text of only spaces and tabs means an empty list; an
+     * empty entry ({@code "25,,443"}, {@code ","}) is an error, so a stray comma is never silent.
+     */
     static <T> List<T> parse(String text, Function<String, T> one) {
-        if (text.isBlank()) {
+        if (InputText.trim(text).isEmpty()) {
             return List.of();
         }
         List<T> out = new ArrayList<>();
         for (String part : text.split(",", -1)) {
-            if (part.isBlank()) {
+            if (InputText.trim(part).isEmpty()) {
                 throw InvalidConfigException.ofValue(text, "empty entry in the list");
             }
             out.add(one.apply(part));

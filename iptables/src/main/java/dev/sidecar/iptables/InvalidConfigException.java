@@ -24,11 +24,6 @@ public final class InvalidConfigException extends IllegalArgumentException {
         return new InvalidConfigException("value", value, reason);
     }
 
-    /** The same problem attributed to {@code setting}. */
-    public InvalidConfigException forSetting(String setting) {
-        return new InvalidConfigException(setting, value, reason);
-    }
-
     public String setting() {
         return setting;
     }

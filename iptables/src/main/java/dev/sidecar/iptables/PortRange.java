@@ -24,7 +24,7 @@ public record PortRange(int low, int high) {
 
     /** Parses {@code 443} or {@code 6000-6010}. */
     public static PortRange parse(String text) {
-        String s = text.strip();
+        String s = InputText.trim(text);
         int dash = s.indexOf('-', 1);
         if (dash < 0) {
             int port = checkPort(s);
@@ -50,9 +50,12 @@ public record PortRange(int low, int high) {
         return CommaList.parse(text, PortRange::parse);
     }
 
-    /** Parses one port number, 1 to 65535. */
+    /**
+     * Parses one port number, 1 to 65535: ASCII digits only ({@link Integer#parseInt} would also
+     * take other scripts' digits), surrounding spaces and tabs dropped. Every port option uses it.
+     */
     public static int checkPort(String text) {
-        String s = text.strip();
+        String s = InputText.trim(text);
         if (!s.matches("[0-9]{1,5}")) {
             throw InvalidConfigException.ofValue(text, "not a port number (expected 1-65535)");
         }

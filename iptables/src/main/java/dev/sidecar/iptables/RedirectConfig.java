@@ -16,6 +16,11 @@ public final class RedirectConfig {
     public static final int DEFAULT_INBOUND_PORT = 4143;
     public static final int DEFAULT_OUTBOUND_PORT = 4140;
     public static final int DEFAULT_PROXY_UID = 2102;
+    /**
+     * Smallest uid/gid accepted: 0 is root, and exempting root's traffic (or dropping to root's
+     * group) would let everything that runs as root in the pod bypass the proxy.
+     */
+    public static final int MIN_ID = 1;
     /** Largest uid/gid accepted; ids are Java ints here, which covers every id real systems hand out. */
     public static final int MAX_ID = Integer.MAX_VALUE;
 
@@ -45,7 +50,11 @@ public final class RedirectConfig {
         this.backend = b.backend;
     }
 
-    /** Linkerd's defaults: 4143 in, 4140 out, uid 2102, nothing skipped, IPv6 when the kernel has it, auto backend. */
+    /**
+     * Linkerd's defaults: 4143 in, 4140 out, uid 2102, nothing skipped, IPv4 only, auto backend.
+     * A value type decides nothing about the machine: whether this namespace has IPv6 is the
+     * caller's choice (the CLI asks {@link #namespaceHasIpv6()}).
+     */
     public static RedirectConfig defaults() {
         return builder().build();
     }
@@ -74,7 +83,8 @@ public final class RedirectConfig {
      * Whether IPv6 is enabled in this network namespace, so ip6tables rules and [::1] listeners make
      * sense. The kernel having IPv6 is not enough: a Docker {@code --network none} container or an
      * IPv4-only pod has the module but {@code disable_ipv6=1} on loopback, and no [::1] to bind.
-     * Reads /proc only (its net/ part is per namespace).
+     * Reads /proc only (its net/ part is per namespace). A probe of the machine, not a default:
+     * the CLI decides with it when {@code --ipv6} is not given.
      */
     public static boolean namespaceHasIpv6() {
         try {
@@ -137,7 +147,7 @@ public final class RedirectConfig {
         private List<PortRange> redirectInboundPorts = List.of();
         private List<Cidr> skipInboundSubnets = List.of();
         private List<Cidr> skipOutboundSubnets = List.of();
-        private boolean ipv6 = namespaceHasIpv6();
+        private boolean ipv6; // IPv4 only unless the caller, who knows the machine, says otherwise
         private Backend backend = Backend.AUTO;
 
         private Builder() {}
@@ -181,8 +191,12 @@ public final class RedirectConfig {
         }
 
         private static void checkId(String setting, int id) {
-            if (id < 0) {
-                throw new InvalidConfigException(setting, Integer.toString(id), "not a valid id (expected 0-" + MAX_ID + ")");
+            if (id == 0) {
+                throw new InvalidConfigException(setting, "0", "is root, whose traffic would bypass the proxy (expected "
+                        + MIN_ID + "-" + MAX_ID + ")");
+            }
+            if (id < MIN_ID) {
+                throw new InvalidConfigException(setting, Integer.toString(id), "not a valid id (expected " + MIN_ID + "-" + MAX_ID + ")");
             }
         }
 

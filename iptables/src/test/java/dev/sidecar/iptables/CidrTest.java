@@ -36,7 +36,8 @@ class CidrTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"10.0.0.0/33", "256.1.1.1", "10.0.0", "example.com", "2001:db8::/129", "2001:zz::1",
-            "10.0.0.0/", "10.0.0.0/-1", "0.0.0.0/0", "::ffff:10.0.0.1", ""})
+            "10.0.0.0/", "10.0.0.0/-1", "0.0.0.0/0", "::ffff:10.0.0.1", "",
+            "\uff11\uff10.0.0.0/8", "10.0.0.0/\uff18", "\u00a010.0.0.0/8", "10.0.0.0/8\n", "fe80::1%lo"})
     void badSubnetsAreRejectedQuotingTheValue(String text) {
         assertThatThrownBy(() -> Cidr.parse(text))
                 .isInstanceOf(InvalidConfigException.class)

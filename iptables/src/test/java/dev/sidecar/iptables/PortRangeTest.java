@@ -32,11 +32,19 @@ class PortRangeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"0", "65536", "abc", "10-5", "-1", "", "1-", "80-abc", "99999999999", "8 0"})
+    @ValueSource(strings = {"0", "65536", "abc", "10-5", "-1", "", "1-", "80-abc", "99999999999", "8 0",
+        "\uff18\uff10", "\u0668\u0660", "\u00a080", "80\n", "+80", "\u000180"})
     void badPortsAreRejectedQuotingTheValue(String text) {
         assertThatThrownBy(() -> PortRange.parse(text))
                 .isInstanceOf(InvalidConfigException.class)
                 .hasMessageContaining("'" + text);
+    }
+
+    @Test
+    void spacesAndTabsAroundAPortOrRangeAreDropped() {
+        assertThat(PortRange.parse(" \t443 ")).isEqualTo(PortRange.of(443));
+        assertThat(PortRange.parse(" 6000-6010\t")).isEqualTo(new PortRange(6000, 6010));
+        assertThat(PortRange.parseList("22, 443")).containsExactly(PortRange.of(22), PortRange.of(443));
     }
 
     @Test

@@ -18,7 +18,7 @@ class RedirectConfigTest {
         assertThat(c.proxyGid()).isEqualTo(OptionalInt.empty());
         assertThat(c.redirectInboundPorts()).isEmpty();
         assertThat(c.backend()).isEqualTo(Backend.AUTO);
-        assertThat(c.ipv6()).isEqualTo(RedirectConfig.namespaceHasIpv6());
+        assertThat(c.ipv6()).as("a value type does not look at the machine; the CLI decides IPv6").isFalse();
     }
 
     @Test
@@ -49,6 +49,12 @@ class RedirectConfigTest {
     void sameInboundAndOutboundPortIsRejected() {
         assertThatThrownBy(() -> RedirectConfig.builder().inboundPort(4140).build())
                 .hasMessageContaining("must differ");
+    }
+
+    @Test
+    void rootIdsAreRejectedBecauseRootsTrafficWouldBypassTheProxy() {
+        assertThatThrownBy(() -> RedirectConfig.builder().proxyUid(0).build()).hasMessageStartingWith("proxy-uid '0': is root");
+        assertThatThrownBy(() -> RedirectConfig.builder().proxyGid(0).build()).hasMessageStartingWith("proxy-gid '0': is root");
     }
 
     @Test

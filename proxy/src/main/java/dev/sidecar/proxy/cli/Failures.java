@@ -6,42 +6,26 @@ import dev.sidecar.iptables.IptablesEnvironmentException;
 import dev.sidecar.proxy.StartupException;
 import dev.sidecar.proxy.admin.AdminServer;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 
 /**
- * The one place that decides exit codes and how failures read. Every failure is one line on
- * stderr, {@code sidecar: <what went wrong and what to do>}; stack traces only at debug level.
+ * The one place that maps failures to exit codes ({@link ExitCode}) and decides how they read.
+ * Every failure is one line on stderr, {@code sidecar: <what went wrong and what to do>}; stack
+ * traces only at debug level.
  */
 public final class Failures implements IExecutionExceptionHandler, IParameterExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(Failures.class);
-
-    public static final int OK = 0;
-    /** An unexpected failure, or {@code check} found drift. */
-    public static final int SOFTWARE = 1;
-    public static final int DRIFT = 1;
-    public static final int USAGE = 2;
-    public static final int ENVIRONMENT = 3;
-    public static final int IPTABLES = 4;
-    public static final int STARTUP = 5;
-
-    private static final Map<String, String> EXIT_CODES = new LinkedHashMap<>();
-
-    static {
-        EXIT_CODES.put("0", "Success.");
-        EXIT_CODES.put("1", "Unexpected failure; for 'check': the rules differ from the plan.");
-        EXIT_CODES.put("2", "Invalid option or value; nothing was changed.");
-        EXIT_CODES.put("3", "Environment: iptables missing, not root / no CAP_NET_ADMIN, or no nat table.");
-        EXIT_CODES.put("4", "iptables rejected the change; that family's table is unchanged.");
-        EXIT_CODES.put("5", "run: a proxy or admin listener could not bind, or the privilege drop failed or could not be proven.");
-    }
 
     private Failures() {}
 
@@ -50,66 +34,110 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
         Failures f = new Failures();
         cl.setExecutionExceptionHandler(f);
         cl.setParameterExceptionHandler(f);
-        apply(cl);
+        apply(cl, ExitCode.helpList());
         return cl;
     }
 
-    private static void apply(CommandLine cl) {
-        cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(EXIT_CODES);
-        cl.getSubcommands().values().forEach(Failures::apply);
+    private static void apply(CommandLine cl, Map<String, String> exitCodes) {
+        cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodes);
+        cl.getSubcommands().values().forEach(sub -> apply(sub, exitCodes));
     }
 
+    /**
+     * A bad value is one line naming the option (and the variable, if it came from there) and the
+     * value. Only a mistake that is not about a value (an unknown option) gets suggestions and the
+     * pointer to {@code --help} on further lines.
+     */
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("sidecar: " + ex.getMessage() + fromEnvironment(ex, args));
-        CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
-        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.println("sidecar: " + printable(ex.getMessage()) + origin(ex.getArgSpec(), ex.getValue(), args));
+        if (ex.getArgSpec() == null) {
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        }
         err.flush();
-        return USAGE;
+        return ExitCode.USAGE.code();
     }
 
     /**
      * When a bad value came from an option's environment variable rather than the command line,
-     * says so; otherwise the user hunts for a flag they never typed. Our options are named
-     * {@code --x-y} with variable {@code SIDECAR_X_Y}, as their descriptions state.
+     * says so; otherwise the user hunts for a flag they never typed. The variable is the one the
+     * option's declaration names ({@link Env#of}).
      */
-    private static String fromEnvironment(ParameterException ex, String[] args) {
-        if (!(ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option)) {
+    private static String origin(ArgSpec spec, String value, String[] args) {
+        if (!(spec instanceof OptionSpec option)) {
             return "";
         }
-        String name = option.longestName();
-        String env = "SIDECAR_" + name.replaceFirst("^-+", "").toUpperCase(java.util.Locale.ROOT).replace('-', '_');
-        boolean typed = java.util.Arrays.stream(args).anyMatch(a -> a.equals(name) || a.startsWith(name + "="));
-        boolean hasEnv = String.join(" ", option.description()).contains(env);
-        return !typed && hasEnv ? " (from environment variable " + env + ")" : "";
+        return Env.of(option).filter(env -> !typed(option, value, args))
+                .map(env -> " (from environment variable " + env + ")").orElse("");
+    }
+
+    /** Whether the command line gave {@code option} the value {@code value} (any value when unknown). */
+    private static boolean typed(OptionSpec option, String value, String[] args) {
+        List<String> names = new ArrayList<>(List.of(option.names()));
+        if (option.negatable()) {
+            names.addAll(names.stream().map(n -> "--no-" + n.replaceFirst("^-+", "")).toList());
+        }
+        for (int i = 0; i < args.length; i++) {
+            for (String name : names) {
+                boolean attached = args[i].startsWith(name + "=");
+                if (value == null ? attached || args[i].equals(name)
+                        : args[i].equals(name + "=" + value) || args[i].equals(name) && i + 1 < args.length && args[i + 1].equals(value)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code text} on one line that a terminal shows as it is: a control character in a bad value
+     * (a newline, an escape) is written as {@code \\n} or {@code \\u001b}, so it can neither
+     * split the line nor move the cursor.
+     */
+    static String printable(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (c == '\n') {
+                out.append("\\n");
+            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                out.append(String.format("\\u%04x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
     }
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parsed) {
         log.debug("command failed", ex);
         PrintWriter err = cmd.getErr();
-        int code;
+        ExitCode code;
         String message;
         if (ex instanceof InvalidConfigException e) {
-            code = USAGE;
-            message = "Invalid value for option '--" + e.setting() + "': '" + e.value() + "': " + e.reason();
+            code = ExitCode.USAGE;
+            String name = "--" + e.setting();
+            message = "Invalid value for option '" + name + "': '" + e.value() + "': " + e.reason()
+                    // The value may be one entry of a typed list: any occurrence of the flag counts as typed.
+                    + origin(cmd.getCommandSpec().findOption(name), null, parsed.originalArgs().toArray(String[]::new));
         } else if (ex instanceof IptablesEnvironmentException) {
-            code = ENVIRONMENT;
+            code = ExitCode.ENVIRONMENT;
             message = ex.getMessage();
         } else if (ex instanceof StartupException || ex instanceof AdminServer.AdminBindException) {
-            code = STARTUP;
+            code = ExitCode.STARTUP;
             message = ex.getMessage();
         } else if (ex instanceof IptablesCommandException) {
-            code = IPTABLES;
+            code = ExitCode.IPTABLES;
             message = ex.getMessage();
         } else {
-            code = SOFTWARE;
-            message = "unexpected failure: " + ex + " (set SIDECAR_LOG_LEVEL=DEBUG for the stack trace)";
+            code = ExitCode.SOFTWARE;
+            message = "unexpected failure: " + ex + " (set " + Env.LOG_LEVEL + "=DEBUG for the stack trace)";
         }
-        err.println("sidecar: " + message.replace('\n', ' '));
+        err.println("sidecar: " + printable(message));
         err.flush();
-        return code;
+        return code.code();
     }
 }

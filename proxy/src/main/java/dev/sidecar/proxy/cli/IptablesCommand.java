@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.cli;
 
+import dev.sidecar.iptables.InputText;
 import dev.sidecar.iptables.IpFamily;
 import dev.sidecar.iptables.PlanJson;
 import dev.sidecar.iptables.RedirectConfig;
@@ -11,11 +12,13 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code sidecar iptables}: install, remove, show or check the redirect rules of this network namespace. */
 @Command(name = "iptables", mixinStandardHelpOptions = true,
@@ -48,7 +51,7 @@ public final class IptablesCommand {
             log.info("install took {} ms in the JVM (backend detection {} ms, read and restore {} ms)",
                     millis(t2 - t0), millis(t1 - t0), millis(t2 - t1));
             spec.commandLine().getOut().println("installed redirect for " + families(config) + " with iptables-" + installer.variant());
-            return Failures.OK;
+            return ExitCode.OK.code();
         }
     }
 
@@ -66,7 +69,7 @@ public final class IptablesCommand {
             RedirectInstaller installer = parent.sidecar.installer(config.backend());
             boolean removed = installer.remove(config);
             spec.commandLine().getOut().println((removed ? "removed redirect for " : "nothing to remove for ") + families(config));
-            return Failures.OK;
+            return ExitCode.OK.code();
         }
     }
 
@@ -77,11 +80,23 @@ public final class IptablesCommand {
         @Mixin RedirectOptions options;
         @Spec CommandSpec spec;
 
-        @Option(names = "--output", paramLabel = "text|json", defaultValue = "text",
+        @Option(names = "--output", paramLabel = "text|json", defaultValue = "text", converter = FormatConverter.class,
                 description = "Output format: text (iptables-restore input per family) or json. Default: ${DEFAULT-VALUE}.")
         Format output;
 
         enum Format { text, json }
+
+        /** {@code text} or {@code json}, any case, as every other word-valued option. */
+        static final class FormatConverter implements ITypeConverter<Format> {
+            @Override
+            public Format convert(String value) {
+                return switch (InputText.word(value)) {
+                    case "text" -> Format.text;
+                    case "json" -> Format.json;
+                    default -> throw new TypeConversionException("'" + value + "' is not text or json");
+                };
+            }
+        }
 
         @Override
         public Integer call() {
@@ -96,7 +111,7 @@ public final class IptablesCommand {
                 }
             }
             out.flush();
-            return Failures.OK;
+            return ExitCode.OK.code();
         }
     }
 
@@ -113,7 +128,7 @@ public final class IptablesCommand {
             RedirectConfig config = options.toConfig();
             RedirectInstaller.CheckResult result = parent.sidecar.installer(config.backend()).check(config);
             spec.commandLine().getOut().println(result.describe());
-            return result.isClean() ? Failures.OK : Failures.DRIFT;
+            return result.isClean() ? ExitCode.OK.code() : ExitCode.DRIFT.code();
         }
     }
 

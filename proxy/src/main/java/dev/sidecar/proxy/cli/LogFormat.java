@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.cli;
 
+import dev.sidecar.iptables.InputText;
 import java.util.Locale;
 
 /** How log lines are written: {@code plain} for people, {@code json} (one object per line) for collectors. */
@@ -10,7 +11,7 @@ public enum LogFormat {
     /** Case-insensitive; the message names the accepted values (picocli prefixes the flag). */
     public static LogFormat parse(String text) {
         for (LogFormat f : values()) {
-            if (f.name().equalsIgnoreCase(text.trim())) {
+            if (f.toString().equals(InputText.word(text))) {
                 return f;
             }
         }

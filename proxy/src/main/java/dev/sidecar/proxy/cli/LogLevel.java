@@ -1,6 +1,7 @@
 package dev.sidecar.proxy.cli;
 
 import ch.qos.logback.classic.Level;
+import dev.sidecar.iptables.InputText;
 import java.util.Locale;
 
 /** The verbosity of {@code --log-level}, from least to most verbose. */
@@ -20,7 +21,7 @@ public enum LogLevel {
     /** Case-insensitive; the message names the accepted values (picocli prefixes the flag). */
     public static LogLevel parse(String text) {
         for (LogLevel l : values()) {
-            if (l.name().equalsIgnoreCase(text.trim())) {
+            if (l.toString().equals(InputText.word(text))) {
                 return l;
             }
         }

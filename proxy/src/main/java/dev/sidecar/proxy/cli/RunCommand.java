@@ -1,19 +1,24 @@
 package dev.sidecar.proxy.cli;
 
+import dev.sidecar.iptables.InputText;
 import dev.sidecar.iptables.InvalidConfigException;
 import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.proxy.Sidecar;
+import dev.sidecar.proxy.StartupException;
 import dev.sidecar.proxy.admin.AdminServer;
 import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
+import dev.sidecar.proxy.os.ProcStatus;
 import dev.sidecar.proxy.relay.RelaySettings;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,6 +41,8 @@ import picocli.CommandLine.TypeConversionException;
 public final class RunCommand implements Callable<Integer> {
     /** Gid the proxy drops to when {@code --proxy-gid} is not given. */
     static final int DEFAULT_PROXY_GID = 2102;
+    private static final int CAP_SETGID = 6;
+    private static final int CAP_SETUID = 7;
 
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
@@ -43,44 +50,45 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin RedirectOptions redirect;
     @Mixin AdminOptions admin;
 
-    @Option(names = "--no-iptables", defaultValue = "${env:SIDECAR_NO_IPTABLES:-false}",
-            description = "Do not install the rules: an init container or CNI plugin already did (env SIDECAR_NO_IPTABLES). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--no-iptables", arity = "0..1", paramLabel = "BOOL", fallbackValue = "true", converter = Converters.Bool.class,
+            defaultValue = "${env:" + Env.NO_IPTABLES + ":-false}",
+            description = "Do not install the rules: an init container or CNI plugin already did (env " + Env.NO_IPTABLES + "). Default: ${DEFAULT-VALUE}.")
     boolean noIptables;
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:SIDECAR_CONNECT_TIMEOUT:-1s}",
-            description = "Upstream connect timeout, both directions, e.g. 500ms, 2s (env SIDECAR_CONNECT_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+            defaultValue = "${env:" + Env.CONNECT_TIMEOUT + ":-1s}",
+            description = "Upstream connect timeout, both directions, e.g. 500ms, 2s (env " + Env.CONNECT_TIMEOUT + "). Default: ${DEFAULT-VALUE}.")
     Duration connectTimeout;
 
     @Option(names = "--inbound-connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:SIDECAR_INBOUND_CONNECT_TIMEOUT}",
-            description = "Connect timeout to the local application for inbound connections (env SIDECAR_INBOUND_CONNECT_TIMEOUT). Default: --connect-timeout.")
+            defaultValue = "${env:" + Env.INBOUND_CONNECT_TIMEOUT + "}",
+            description = "Connect timeout to the local application for inbound connections (env " + Env.INBOUND_CONNECT_TIMEOUT + "). Default: --connect-timeout.")
     Duration inboundConnectTimeout;
 
     @Option(names = "--outbound-connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:SIDECAR_OUTBOUND_CONNECT_TIMEOUT}",
-            description = "Connect timeout to remote destinations for outbound connections (env SIDECAR_OUTBOUND_CONNECT_TIMEOUT). Default: --connect-timeout.")
+            defaultValue = "${env:" + Env.OUTBOUND_CONNECT_TIMEOUT + "}",
+            description = "Connect timeout to remote destinations for outbound connections (env " + Env.OUTBOUND_CONNECT_TIMEOUT + "). Default: --connect-timeout.")
     Duration outboundConnectTimeout;
 
     @Option(names = "--shutdown-grace", paramLabel = "DURATION", converter = DurationConverter.class,
-            defaultValue = "${env:SIDECAR_SHUTDOWN_GRACE:-30s}",
-            description = "After SIGTERM, how long open connections may take to finish before they are reset (env SIDECAR_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
+            defaultValue = "${env:" + Env.SHUTDOWN_GRACE + ":-30s}",
+            description = "After SIGTERM, how long open connections may take to finish before they are reset (env " + Env.SHUTDOWN_GRACE + "). Default: ${DEFAULT-VALUE}.")
     Duration shutdownGrace;
 
     @Option(names = "--inbound-ips", paramLabel = "IPS", converter = Converters.Addresses.class,
-            defaultValue = "${env:SIDECAR_INBOUND_IPS}",
+            defaultValue = "${env:" + Env.INBOUND_IPS + "}",
             description = "Relay inbound connections only when their original destination is one of these IPv4/IPv6 addresses,"
-                    + " comma-separated (env SIDECAR_INBOUND_IPS). Default: the network namespace's own addresses, kept current.")
+                    + " comma-separated (env " + Env.INBOUND_IPS + "). Default: the network namespace's own addresses, kept current.")
     Converters.AddressList inboundIps;
 
     @Override
     public Integer call() throws Exception {
-        admin.applyLogging();
         RedirectConfig config = withAdminPortSkipped(redirect.toConfig());
         RelaySettings relay = RelaySettings.defaults().withConnectTimeouts(
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
                 outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
+        checkCanDropPrivileges(config.proxyUid(), gid);
         log.info("configuration: {}; relay {}; admin port {}; shutdown grace {}", config, relay, admin.adminPort(), shutdownGrace);
         RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend());
         PrometheusRegistry registry = new PrometheusRegistry();
@@ -95,7 +103,28 @@ public final class RunCommand implements Callable<Integer> {
             proxy.start();
             proxy.awaitSignalThenDrain();
         }
-        return Failures.OK;
+        return ExitCode.OK.code();
+    }
+
+    /**
+     * Everything the privilege drop needs, checked before any rule is installed: as root, the
+     * capabilities to change gid and uid (a container may run as uid 0 without them). The ids
+     * themselves (not 0) were checked by their converters. Without this, the rules would be
+     * installed and the drop would then fail, leaving them behind with no proxy.
+     */
+    private static void checkCanDropPrivileges(int uid, int gid) throws StartupException {
+        ProcStatus self;
+        try {
+            self = ProcStatus.parse(Files.readString(Path.of("/proc/self/status")));
+        } catch (IOException | IllegalArgumentException e) {
+            return; // no /proc to read: the drop itself verifies, and fails, later
+        }
+        long needed = (1L << CAP_SETGID) | (1L << CAP_SETUID);
+        if (self.uids()[1] == 0 && (self.capEff() & needed) != needed) {
+            throw new StartupException("refusing to start: running as root without CAP_SETUID and CAP_SETGID, so the drop to uid "
+                    + uid + " gid " + gid + " would fail after the rules are installed; grant both capabilities,"
+                    + " or install the rules elsewhere and start as uid " + uid + " with --no-iptables", null);
+        }
     }
 
     /**
@@ -116,13 +145,13 @@ public final class RunCommand implements Callable<Integer> {
         return config.toBuilder().skipInboundPorts(skipped).build();
     }
 
-    /** {@code 250ms}, {@code 2s}, {@code 1m}; a bare number means seconds. Must be positive. */
+    /** {@code 250ms}, {@code 2s}, {@code 1m} (ASCII digits, any case); a bare number means seconds. Must be positive. */
     static final class DurationConverter implements ITypeConverter<Duration> {
-        private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})(ms|s|m)?");
+        private static final Pattern FORMAT = Pattern.compile("([0-9]{1,9})(ms|s|m)?");
 
         @Override
         public Duration convert(String value) {
-            Matcher m = FORMAT.matcher(value.trim().toLowerCase(Locale.ROOT));
+            Matcher m = FORMAT.matcher(InputText.word(value));
             if (!m.matches()) {
                 throw new TypeConversionException("'" + value + "' is not a duration; use e.g. 500ms, 2s or 1m");
             }

@@ -2,20 +2,31 @@ package dev.sidecar.proxy.cli;
 
 import dev.sidecar.iptables.Backend;
 import dev.sidecar.iptables.RedirectInstaller;
+import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code sidecar} command: lists the subcommands and builds the configured
- * {@link CommandLine}. Subcommands reach shared services (the installer factory) through it.
+ * {@link CommandLine}. Subcommands reach shared services (the installer factory) through it, and
+ * inherit its logging options; before any subcommand runs, the command line is checked once more
+ * and logging is set up, so no subcommand can forget either.
  */
 @Command(name = "sidecar", mixinStandardHelpOptions = true, versionProvider = SidecarCommand.ManifestVersion.class,
         description = "A transparent Linkerd-style sidecar proxy: iptables NAT redirect plus a TCP relay.",
         subcommands = {RunCommand.class, IptablesCommand.class})
 public final class SidecarCommand {
     private final Function<Backend, RedirectInstaller> installers;
+
+    @Mixin LoggingOptions logging;
 
     public SidecarCommand(Function<Backend, RedirectInstaller> installers) {
         this.installers = installers;
@@ -28,7 +39,52 @@ public final class SidecarCommand {
 
     /** A command line whose installers come from {@code installers} (tests pass a recording backend). */
     public static CommandLine commandLine(Function<Backend, RedirectInstaller> installers) {
-        return Failures.install(new CommandLine(new SidecarCommand(installers)));
+        SidecarCommand sidecar = new SidecarCommand(installers);
+        CommandLine cl = new CommandLine(sidecar);
+        // An argument is its own value: "@file" must not make picocli read arguments from a file.
+        cl.setExpandAtFiles(false);
+        cl.setExecutionStrategy(parsed -> {
+            rejectValuedNegations(parsed);
+            sidecar.logging.apply();
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        return Failures.install(cl);
+    }
+
+    /**
+     * picocli lets a negated boolean take a value and then ignores the negation ({@code --no-ipv6=true}
+     * turns IPv6 on), a trap no operator would expect: the negated form takes no value.
+     */
+    private static void rejectValuedNegations(ParseResult parsed) {
+        ParseResult leaf = parsed;
+        while (leaf.hasSubcommand()) {
+            leaf = leaf.subcommand();
+        }
+        CommandSpec spec = leaf.commandSpec();
+        List<String> args = parsed.originalArgs();
+        for (OptionSpec option : spec.options()) {
+            if (!option.negatable()) {
+                continue;
+            }
+            String negated = spec.commandLine().getNegatableOptionTransformer().makeNegative(option.longestName(), spec);
+            for (int i = 0; i < args.size(); i++) {
+                String value = null;
+                if (args.get(i).startsWith(negated + "=")) {
+                    value = args.get(i).substring(negated.length() + 1);
+                } else if (args.get(i).equals(negated) && i + 1 < args.size() && isBooleanWord(args.get(i + 1))) {
+                    value = args.get(i + 1);
+                }
+                if (value != null) {
+                    throw new ParameterException(spec.commandLine(), "Invalid value for option '" + negated + "': '" + value
+                            + "': the negated form takes no value; use " + option.longestName() + "=true|false", option, value);
+                }
+            }
+        }
+    }
+
+    private static boolean isBooleanWord(String arg) {
+        String s = dev.sidecar.iptables.InputText.trim(arg).toLowerCase(Locale.ROOT);
+        return s.equals("true") || s.equals("false");
     }
 
     /** Makes the installer for a resolved backend choice. */

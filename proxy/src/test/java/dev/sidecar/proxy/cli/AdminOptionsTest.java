@@ -21,19 +21,22 @@ import picocli.CommandLine.Spec;
 
 class AdminOptionsTest {
 
-    /** Stands in for {@code sidecar run}: only the mixin, printing what it parsed. */
+    /** Stands in for {@code sidecar run}: only the admin and logging mixins, printing what they parsed. */
     @Command(name = "probe", mixinStandardHelpOptions = true)
     static final class Probe implements Runnable {
         @Mixin
         AdminOptions admin;
+
+        @Mixin
+        LoggingOptions logging;
 
         @Spec
         CommandSpec spec;
 
         @Override
         public void run() {
-            spec.commandLine().getOut().println(admin.adminPort() + " " + admin.shutdownEndpoint() + " " + admin.logLevel() + " "
-                    + admin.logFormat());
+            spec.commandLine().getOut().println(admin.adminPort() + " " + admin.shutdownEndpoint() + " " + logging.logLevel() + " "
+                    + logging.logFormat());
         }
 
         /** Entry point for the environment test, which needs a JVM with its own environment. */
@@ -66,8 +69,8 @@ class AdminOptionsTest {
 
         assertThat(probe.admin.adminPort()).isEqualTo(4191);
         assertThat(probe.admin.shutdownEndpoint()).isFalse();
-        assertThat(probe.admin.logLevel()).isEqualTo(LogLevel.INFO);
-        assertThat(probe.admin.logFormat()).isEqualTo(LogFormat.PLAIN);
+        assertThat(probe.logging.logLevel()).isEqualTo(LogLevel.INFO);
+        assertThat(probe.logging.logFormat()).isEqualTo(LogFormat.PLAIN);
     }
 
     @Test
@@ -77,8 +80,8 @@ class AdminOptionsTest {
 
         assertThat(probe.admin.adminPort()).isEqualTo(9990);
         assertThat(probe.admin.shutdownEndpoint()).isTrue();
-        assertThat(probe.admin.logLevel()).isEqualTo(LogLevel.DEBUG);
-        assertThat(probe.admin.logFormat()).isEqualTo(LogFormat.JSON);
+        assertThat(probe.logging.logLevel()).isEqualTo(LogLevel.DEBUG);
+        assertThat(probe.logging.logFormat()).isEqualTo(LogFormat.JSON);
     }
 
     @Test
@@ -105,21 +108,36 @@ class AdminOptionsTest {
     void portOutOfRangeIsAUsageErrorNamingTheFlag() {
         assertThat(execute("--admin-port", "70000")).isEqualTo(2);
 
-        assertThat(firstErrLine()).isEqualTo("Invalid value for option '--admin-port': '70000' is not a TCP port (1-65535)");
+        assertThat(firstErrLine()).isEqualTo("Invalid value for option '--admin-port': '70000': port out of range (expected 1-65535)");
     }
 
     @Test
     void portZeroIsRefused() {
         assertThat(execute("--admin-port", "0")).isEqualTo(2);
 
-        assertThat(firstErrLine()).isEqualTo("Invalid value for option '--admin-port': '0' is not a TCP port (1-65535)");
+        assertThat(firstErrLine()).isEqualTo("Invalid value for option '--admin-port': '0': port out of range (expected 1-65535)");
     }
 
     @Test
     void nonNumericPortIsAUsageErrorNamingTheFlag() {
         assertThat(execute("--admin-port", "http")).isEqualTo(2);
 
-        assertThat(firstErrLine()).isEqualTo("Invalid value for option '--admin-port': 'http' is not a TCP port (1-65535)");
+        assertThat(firstErrLine()).isEqualTo("Invalid value for option '--admin-port': 'http': not a port number (expected 1-65535)");
+    }
+
+    @Test
+    void nonAsciiDigitsAreNotAPort() {
+        // Integer.parseInt reads fullwidth digits as 80; every port option shares one ASCII parser.
+        assertThat(execute("--admin-port", "\uff18\uff10")).isEqualTo(2);
+
+        assertThat(firstErrLine()).isEqualTo("Invalid value for option '--admin-port': '\uff18\uff10': not a port number (expected 1-65535)");
+    }
+
+    @Test
+    void anEmptyBooleanIsAUsageError() {
+        assertThat(execute("--shutdown-endpoint=")).isEqualTo(2);
+
+        assertThat(firstErrLine()).isEqualTo("Invalid value for option '--shutdown-endpoint': '' is not true or false");
     }
 
     @Test
@@ -165,7 +183,7 @@ class AdminOptionsTest {
         assertThat(runProbe(env, "--admin-port", "6000", "--log-format", "plain", "--shutdown-endpoint=false"))
                 .isEqualTo("6000 false warn plain");
         assertThat(runProbe(Map.of("SIDECAR_ADMIN_PORT", "99999"))).startsWith(
-                "exit 2: Invalid value for option '--admin-port': '99999' is not a TCP port (1-65535)");
+                "exit 2: Invalid value for option '--admin-port': '99999': port out of range (expected 1-65535)");
     }
 
     private static String runProbe(Map<String, String> env, String... args) throws Exception {

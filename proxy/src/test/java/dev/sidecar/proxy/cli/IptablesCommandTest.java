@@ -2,10 +2,13 @@ package dev.sidecar.proxy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import dev.sidecar.iptables.IpFamily;
 import dev.sidecar.iptables.IptablesCommandException;
 import dev.sidecar.iptables.IptablesEnvironmentException;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -63,18 +66,23 @@ class IptablesCommandTest {
         "--inbound-port|0|sidecar: Invalid value for option '--inbound-port': '0': port out of range (expected 1-65535)",
         "--outbound-port|65536|sidecar: Invalid value for option '--outbound-port': '65536': port out of range (expected 1-65535)",
         "--inbound-port|abc|sidecar: Invalid value for option '--inbound-port': 'abc': not a port number (expected 1-65535)",
-        "--skip-inbound-ports|10-5|sidecar: Invalid value for option '--skip-inbound-ports' (PORT): '10-5': range runs backwards (10 > 5)",
-        "--skip-outbound-ports|25,,443|sidecar: Invalid value for option '--skip-outbound-ports' (PORT): '': not a port number (expected 1-65535)",
-        "--redirect-inbound-ports|http|sidecar: Invalid value for option '--redirect-inbound-ports' (PORT): 'http': not a port number (expected 1-65535)",
-        "--skip-inbound-subnets|10.0.0.0/33|sidecar: Invalid value for option '--skip-inbound-subnets' (CIDR): '10.0.0.0/33': bad prefix length (expected 0-32)",
-        "--skip-outbound-subnets|example.com|sidecar: Invalid value for option '--skip-outbound-subnets' (CIDR): 'example.com': not an IPv4 or IPv6 address or CIDR",
-        "--proxy-uid|-1|sidecar: Invalid value for option '--proxy-uid': '-1': not a numeric id (expected 0-2147483647)",
-        "--proxy-gid|root|sidecar: Invalid value for option '--proxy-gid': 'root': not a numeric id (expected 0-2147483647)",
+        "--skip-inbound-ports|10-5|sidecar: Invalid value for option '--skip-inbound-ports' (PORT[,PORT...]): '10-5': range runs backwards (10 > 5)",
+        "--skip-outbound-ports|25,,443|sidecar: Invalid value for option '--skip-outbound-ports' (PORT[,PORT...]): '25,,443': empty entry in the list",
+        "--skip-outbound-ports|25,|sidecar: Invalid value for option '--skip-outbound-ports' (PORT[,PORT...]): '25,': empty entry in the list",
+        "--skip-inbound-ports|,|sidecar: Invalid value for option '--skip-inbound-ports' (PORT[,PORT...]): ',': empty entry in the list",
+        "--proxy-uid|0|sidecar: Invalid value for option '--proxy-uid': '0': is root, whose traffic would bypass the proxy (expected 1-2147483647)",
+        "--proxy-gid|0|sidecar: Invalid value for option '--proxy-gid': '0': is root, whose traffic would bypass the proxy (expected 1-2147483647)",
+        "--inbound-port|\uff18\uff10|sidecar: Invalid value for option '--inbound-port': '\uff18\uff10': not a port number (expected 1-65535)",
+        "--redirect-inbound-ports|http|sidecar: Invalid value for option '--redirect-inbound-ports' (PORT[,PORT...]): 'http': not a port number (expected 1-65535)",
+        "--skip-inbound-subnets|10.0.0.0/33|sidecar: Invalid value for option '--skip-inbound-subnets' (CIDR[,CIDR...]): '10.0.0.0/33': bad prefix length (expected 0-32)",
+        "--skip-outbound-subnets|example.com|sidecar: Invalid value for option '--skip-outbound-subnets' (CIDR[,CIDR...]): 'example.com': not an IPv4 or IPv6 address or CIDR",
+        "--proxy-uid|-1|sidecar: Invalid value for option '--proxy-uid': '-1': not a numeric id (expected 1-2147483647)",
+        "--proxy-gid|root|sidecar: Invalid value for option '--proxy-gid': 'root': not a numeric id (expected 1-2147483647)",
         "--backend|iptables|sidecar: Invalid value for option '--backend': 'iptables': unknown backend (expected auto, nft or legacy)",
     })
     void badValueIsOneLineNamingFlagAndValueWithExitTwoAndNothingInstalled(String flag, String value, String message) {
         assertThat(cli.run("iptables", "install", flag, value)).isEqualTo(2);
-        assertThat(cli.firstErrLine()).isEqualTo(message);
+        assertThat(cli.errLines()).containsExactly(message);
         assertThat(cli.installersMade).isZero();
         assertThat(cli.backend.calls()).isEmpty();
     }
@@ -85,6 +93,39 @@ class IptablesCommandTest {
         assertThat(cli.firstErrLine()).isEqualTo(
                 "sidecar: Invalid value for option '--skip-outbound-subnets': '2001:db8::/32': an IPv6 subnet, but IPv6 rules are off");
         assertThat(cli.backend.calls()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '#', value = {
+        "--ipv6=#sidecar: Invalid value for option '--ipv6': '' is not true or false",
+        "--ipv6=yes#sidecar: Invalid value for option '--ipv6': 'yes' is not true or false",
+        "--no-ipv6=true#sidecar: Invalid value for option '--no-ipv6': 'true': the negated form takes no value; use --ipv6=true|false",
+        "--skip-inbound-ports=#sidecar: Invalid value for option '--skip-inbound-ports' (PORT[,PORT...]): '': empty list; leave the option out for none",
+        "--output=#sidecar: Invalid value for option '--output': '' is not text or json",
+    })
+    void emptyOrMisspelledValuesAreRejectedNotReadAsFalseOrNone(String arg, String message) {
+        assertThat(cli.run("iptables", "show", arg)).isEqualTo(2);
+        assertThat(cli.errLines()).containsExactly(message);
+        assertThat(cli.out()).isEmpty();
+    }
+
+    @Test
+    void booleansAndWordsTakeAnyCaseAndSurroundingBlanks() {
+        assertThat(cli.run("iptables", "show", "--ipv6=FALSE", "--output", " JSON\t", "--skip-inbound-ports", "22, 443")).isEqualTo(0);
+        assertThat(cli.out()).contains("\"ipv6\": false", "\"skipInboundPorts\": [\"22\", \"443\"]");
+    }
+
+    @Test
+    void everyIptablesCommandTakesTheLoggingOptionsBeforeOrAfterItsName() {
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        try {
+            assertThat(cli.run("iptables", "show", "--no-ipv6", "--log-level", "error")).isEqualTo(0);
+            assertThat(root.getLevel()).isEqualTo(Level.ERROR);
+            assertThat(cli.run("--log-level", "warn", "iptables", "remove", "--no-ipv6")).isEqualTo(0);
+            assertThat(root.getLevel()).isEqualTo(Level.WARN);
+        } finally {
+            LogSetup.apply(LogLevel.INFO, LogFormat.PLAIN);
+        }
     }
 
     @Test

@@ -57,8 +57,8 @@ class RedirectOptionsTest {
 
     @Test
     void gidAndBackendAndPorts() {
-        RedirectConfig c = parse("--proxy-gid", "0", "--backend", "NFT", "--inbound-port", "1", "--outbound-port", "65535");
-        assertThat(c.proxyGid()).isEqualTo(OptionalInt.of(0));
+        RedirectConfig c = parse("--proxy-gid", "1", "--backend", "NFT", "--inbound-port", "1", "--outbound-port", "65535");
+        assertThat(c.proxyGid()).isEqualTo(OptionalInt.of(1));
         assertThat(c.backend()).isEqualTo(Backend.NFT);
         assertThat(List.of(c.inboundPort(), c.outboundPort())).containsExactly(1, 65535);
     }

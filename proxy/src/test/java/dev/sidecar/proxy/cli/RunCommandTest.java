@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine.TypeConversionException;
 
 /** {@code sidecar run}'s own options; starting it for real is SidecarRunIT's job. */
@@ -25,17 +27,33 @@ class RunCommandTest {
     void aBadTimeoutIsAUsageErrorNamingTheFlagAndInstallsNothing() {
         Cli cli = new Cli();
 
-        assertThat(cli.run("run", "--connect-timeout", "soon")).isEqualTo(Failures.USAGE);
+        assertThat(cli.run("run", "--connect-timeout", "soon")).isEqualTo(ExitCode.USAGE.code());
         assertThat(cli.firstErrLine()).isEqualTo(
                 "sidecar: Invalid value for option '--connect-timeout': 'soon' is not a duration; use e.g. 500ms, 2s or 1m");
         assertThat(cli.installersMade).isZero();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "--proxy-uid=0|sidecar: Invalid value for option '--proxy-uid': '0': is root, whose traffic would bypass the proxy (expected 1-2147483647)",
+        "--proxy-gid=0|sidecar: Invalid value for option '--proxy-gid': '0': is root, whose traffic would bypass the proxy (expected 1-2147483647)",
+        "--no-iptables=|sidecar: Invalid value for option '--no-iptables': '' is not true or false",
+        "--admin-port=\uff18\uff10|sidecar: Invalid value for option '--admin-port': '\uff18\uff10': not a port number (expected 1-65535)",
+    })
+    void whatThePrivilegeDropOrTheRulesWouldGetWrongIsRefusedBeforeAnythingStarts(String arg, String message) {
+        Cli cli = new Cli();
+
+        assertThat(cli.run("run", arg)).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.errLines()).containsExactly(message);
+        assertThat(cli.installersMade).isZero();
+        assertThat(cli.backend.calls()).isEmpty();
     }
 
     @Test
     void aZeroGraceIsRejected() {
         Cli cli = new Cli();
 
-        assertThat(cli.run("run", "--shutdown-grace", "0s")).isEqualTo(Failures.USAGE);
+        assertThat(cli.run("run", "--shutdown-grace", "0s")).isEqualTo(ExitCode.USAGE.code());
         assertThat(cli.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--shutdown-grace': '0s' must be more than zero");
     }
 
@@ -56,7 +74,7 @@ class RunCommandTest {
         cases.forEach((value, reason) -> {
             Cli cli = new Cli();
 
-            assertThat(cli.run("run", "--inbound-ips", value)).as(value).isEqualTo(Failures.USAGE);
+            assertThat(cli.run("run", "--inbound-ips", value)).as(value).isEqualTo(ExitCode.USAGE.code());
             assertThat(cli.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--inbound-ips': " + reason);
             assertThat(cli.installersMade).isZero();
             assertThat(cli.backend.restores()).isEmpty();

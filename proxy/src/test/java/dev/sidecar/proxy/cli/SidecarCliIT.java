@@ -109,9 +109,32 @@ class SidecarCliIT {
     void aBadEnvironmentValueNamesTheVariable() {
         Run install = run(List.of("env", "SIDECAR_SKIP_OUTBOUND_PORTS=25,70000", JAVA, "-jar", JAR.toString(), "iptables", "install"));
         assertThat(install.exit).isEqualTo(2);
-        assertThat(install.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--skip-outbound-ports' (PORT): '70000':"
+        assertThat(install.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--skip-outbound-ports' (PORT[,PORT...]): '70000':"
                 + " port out of range (expected 1-65535) (from environment variable SIDECAR_SKIP_OUTBOUND_PORTS)");
         assertThat(lab.exec(ns, "iptables-nft-save")).isBlank();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SIDECAR_IPV6=", "SIDECAR_PROXY_UID=0", "SIDECAR_SKIP_INBOUND_PORTS=,"})
+    void anEmptyOrRootEnvironmentValueIsExitTwoInOneLineAndInstallsNothing(String variable) {
+        Run install = run(List.of("env", variable, JAVA, "-jar", JAR.toString(), "iptables", "install"));
+        assertThat(install.exit).as(install.err).isEqualTo(2);
+        assertThat(install.err.lines().toList()).singleElement().asString()
+                .endsWith("(from environment variable " + variable.substring(0, variable.indexOf('=')) + ")");
+        assertThat(lab.exec(ns, "iptables-nft-save")).isBlank();
+        assertThat(lab.exec(ns, "iptables-legacy-save")).isBlank();
+    }
+
+    @Test
+    void rootWithoutTheCapabilitiesToDropIsRefusedBeforeAnyRuleIsInstalled() {
+        // A container running as uid 0 without CAP_SETUID: once the rules were in, the drop would fail.
+        Run run = run(List.of("setpriv", "--bounding-set=-setuid,-setgid", JAVA, "-jar", JAR.toString(), "run",
+                "--log-level", "error"));
+        assertThat(run.exit).as(run.err).isEqualTo(5);
+        assertThat(run.err.lines().toList()).singleElement().asString()
+                .startsWith("sidecar: refusing to start: running as root without CAP_SETUID and CAP_SETGID");
+        assertThat(lab.exec(ns, "iptables-nft-save")).isBlank();
+        assertThat(lab.exec(ns, "iptables-legacy-save")).isBlank();
     }
 
     @Test
@@ -129,7 +152,7 @@ class SidecarCliIT {
         Run install = sidecar("iptables", "install", "--skip-outbound-subnets", "10.0.0.0/33");
         assertThat(install.exit).isEqualTo(2);
         assertThat(install.firstErrLine()).isEqualTo(
-                "sidecar: Invalid value for option '--skip-outbound-subnets' (CIDR): '10.0.0.0/33': bad prefix length (expected 0-32)");
+                "sidecar: Invalid value for option '--skip-outbound-subnets' (CIDR[,CIDR...]): '10.0.0.0/33': bad prefix length (expected 0-32)");
         assertThat(lab.exec(ns, "iptables-nft-save")).isBlank();
         assertThat(lab.exec(ns, "iptables-legacy-save")).isBlank();
     }
