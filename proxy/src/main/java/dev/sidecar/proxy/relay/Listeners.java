@@ -54,6 +54,7 @@ public final class Listeners implements AutoCloseable {
     private final EventLoopGroup group;
     private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
     private final List<Channel> servers = new ArrayList<>();
+    private final Admission admission;
     private volatile LoopGuard guard = new LoopGuard(List.of());
 
     /**
@@ -71,6 +72,7 @@ public final class Listeners implements AutoCloseable {
         this.resolver = resolver;
         this.events = events;
         this.group = new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), EpollIoHandler.newFactory());
+        this.admission = new Admission(settings.maxConnections());
     }
 
     /**
@@ -119,6 +121,7 @@ public final class Listeners implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
+                .handler(new AcceptGate(e.direction(), admission, events)) // the bound, and EMFILE answered
                 .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open));
         try {
             return b.bind(e.address()).sync().channel();
@@ -209,6 +212,7 @@ public final class Listeners implements AutoCloseable {
         }
         open.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        admission.close();
     }
 
     private static InetAddress ip(String literal) {

@@ -31,7 +31,18 @@ public interface RelayEvents {
         /** The original destination is one of the proxy's own listeners. */
         LOOP,
         /** The accepted connection was not redirected (no SO_ORIGINAL_DST). */
-        NO_ORIGINAL_DST;
+        NO_ORIGINAL_DST,
+        /**
+         * The upstream connect found no free local address and port (EADDRNOTAVAIL): the pod's
+         * ephemeral ports to that destination are used up, the destination is not to blame.
+         */
+        NO_LOCAL_PORT,
+        /**
+         * The proxy was out of room: the connection came over {@code --max-connections}, or a
+         * socket could not be made because the process ran out of file descriptors. Reset at once,
+         * never relayed.
+         */
+        OVERLOAD;
 
         /** Lower-case label value, e.g. for metrics. */
         public String label() {
