@@ -2,13 +2,14 @@ package dev.sidecar.proxy.net;
 
 import java.util.Locale;
 import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Names for the errno values our native calls can return, for one-line error messages, and the
  * way back from the message of an exception that carries only the C library's text: Netty's
- * epoll transport reports a failed {@code connect} or {@code accept} as an exception whose message
- * ends in {@code strerror(errno)} (e.g. {@code "connect(..) failed: Cannot assign requested address"})
- * and keeps the number to itself.
+ * epoll transport reports a failed {@code connect} or {@code accept} as a plain
+ * {@code ConnectException} or {@code IOException} whose message alone names the errno.
  */
 public final class Errno {
     public static final int EPERM = 1;
@@ -23,8 +24,8 @@ public final class Errno {
     public static final int ECONNREFUSED = 111;
     public static final int EHOSTUNREACH = 113;
 
-    // glibc's strerror() texts, lower-cased. Matched as endings, so EMFILE's text does not match
-    // ENFILE's longer one.
+    private static final Pattern NUMBERED = Pattern.compile("error\\(-(\\d{1,4})\\)");
+    // glibc's strerror() texts, lower-cased; ENFILE's before EMFILE's, which it contains.
     private static final String[][] TEXTS = {
             {"operation not permitted", "1"},
             {"permission denied", "13"},
@@ -67,17 +68,22 @@ public final class Errno {
     }
 
     /**
-     * The errno whose {@code strerror} text ends {@code message} (after Netty's
-     * {@code "method(..) failed: "} prefix, if any); empty for any other text. "Too many open files
+     * The errno that {@code message} names: Netty 4.2 writes it as a number
+     * ({@code "connect(..) failed with error(-99): Cannot assign requested address: /198.18.2.2:8080"}),
+     * older texts only as {@code strerror}'s words; empty for any other text. "Too many open files
      * in system" is ENFILE, not EMFILE, although it starts alike.
      */
     public static OptionalInt fromMessage(String message) {
         if (message == null) {
             return OptionalInt.empty();
         }
-        String m = message.toLowerCase(Locale.ROOT).trim();
+        Matcher number = NUMBERED.matcher(message);
+        if (number.find()) {
+            return OptionalInt.of(Integer.parseInt(number.group(1)));
+        }
+        String m = message.toLowerCase(Locale.ROOT);
         for (String[] t : TEXTS) {
-            if (m.endsWith(t[0])) {
+            if (m.contains(t[0])) {
                 return OptionalInt.of(Integer.parseInt(t[1]));
             }
         }

@@ -18,17 +18,30 @@ import org.slf4j.LoggerFactory;
  * that arrives meanwhile waits unanswered. With it, the descriptor is closed, the waiting
  * connections are accepted and reset one by one through the freed slot, and it is opened again
  * (the technique libuv and nginx-based proxies use).
+ *
+ * <p>The slot is free for a moment between closing the reserve and accepting, and again between
+ * resetting and reopening: another event loop creating an upstream socket can take it. The
+ * reserve is then lost until a connection closes ({@link #release} takes it back); meanwhile
+ * accepting pauses briefly and retries, and connections wait in the backlog. The default
+ * {@code --max-connections} leaves enough descriptors free that the reserve is never needed.
  */
 final class Admission {
     private static final Logger log = LoggerFactory.getLogger(Admission.class);
-    /** Connections reset per accept failure; the next epoll round takes the rest, if any. */
-    static final int RESET_BATCH = 64;
+    /**
+     * At most this many connections are reset per accept failure: the whole backlog. All of them,
+     * because epoll need not report the listener again for connections that were already waiting
+     * (measured: with a batch of 64, 118 of 400 connections stayed in the backlog, unanswered,
+     * until a new one arrived).
+     */
+    static final int RESET_BATCH = Listeners.BACKLOG;
 
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
     // Guarded by this: swapping the reserve out and back is one step for every event loop, or two
     // loops could each close "the" reserve and one of them would find nothing free.
     private FileDescriptor reserve;
+    // Read without the lock on every close, so a close costs nothing while the reserve is held.
+    private volatile boolean reserveLost;
 
     Admission(int maxConnections) {
         if (maxConnections < 1) {
@@ -60,20 +73,32 @@ final class Admission {
         }
     }
 
-    /** Gives back a place taken by {@link #tryAdmit}. */
+    /**
+     * Gives back a place taken by {@link #tryAdmit}. A closed connection has just freed two
+     * descriptors: if the reserve was lost (another thread took the slot it freed), take it back now.
+     */
     void release() {
         open.decrementAndGet();
+        if (reserveLost) {
+            synchronized (this) {
+                if (reserve == null) {
+                    reserve = openReserve();
+                }
+                reserveLost = reserve == null;
+            }
+        }
     }
 
     /**
      * The process is out of descriptors and {@code listener} has connections waiting: frees the
-     * reserve, accepts and resets up to {@link #RESET_BATCH} of them through it, and takes the
-     * reserve back.
+     * reserve, accepts and resets every one waiting (up to {@link #RESET_BATCH}) through it, and
+     * takes the reserve back.
      *
      * @return how many were reset; 0 if there was no reserve or someone else took the freed slot
      */
     synchronized int resetWaiting(Socket listener) {
         if (reserve == null && (reserve = openReserve()) == null) {
+            reserveLost = true;
             return 0;
         }
         try {
@@ -92,6 +117,7 @@ final class Admission {
             // another thread took the freed descriptor first; epoll reports the rest again
         }
         reserve = openReserve();
+        reserveLost = reserve == null;
         return reset;
     }
 

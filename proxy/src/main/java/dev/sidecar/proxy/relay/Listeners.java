@@ -44,6 +44,9 @@ import java.util.function.Consumer;
  */
 public final class Listeners implements AutoCloseable {
 
+    /** Connections the kernel may hold for each listener before the proxy accepts them. */
+    static final int BACKLOG = 1024;
+
     /** One address to listen on, and which way its connections go. */
     public record Endpoint(Direction direction, InetSocketAddress address) {}
 
@@ -118,7 +121,7 @@ public final class Listeners implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group, group)
                 .channelFactory(() -> newServerChannel(v6))
-                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
                 .handler(new AcceptGate(e.direction(), admission, events)) // the bound, and EMFILE answered

@@ -346,7 +346,8 @@ class RelayTest {
     void connectFailuresAreNamedForTheirErrno() {
         assertThat(Relay.connectFailure(new java.net.ConnectException("finishConnect(..) failed: Connection refused")))
                 .isEqualTo(RelayEvents.Failure.REFUSED);
-        assertThat(Relay.connectFailure(new java.net.ConnectException("connect(..) failed: Cannot assign requested address")))
+        assertThat(Relay.connectFailure(new java.net.ConnectException(
+                "connect(..) failed with error(-99): Cannot assign requested address: /198.18.5.2:8080")))
                 .as("local ports used up is not the destination's refusal").isEqualTo(RelayEvents.Failure.NO_LOCAL_PORT);
         assertThat(Relay.connectFailure(new java.net.ConnectException("finishConnect(..) failed: Connection timed out")))
                 .isEqualTo(RelayEvents.Failure.TIMEOUT);
