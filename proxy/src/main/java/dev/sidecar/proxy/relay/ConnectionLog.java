@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,8 +57,14 @@ final class ConnectionLog {
      * were taken from the backlog with the reserve descriptor and reset, so none waits unanswered.
      */
     static void outOfDescriptors(Direction direction, SocketAddress listener, String error, int reset) {
-        warn(direction, "accept_" + Failure.OVERLOAD.label(), null, "{} {}: accept failed ({}): reset {} waiting"
-                + " connection(s) with the reserve descriptor", direction.label(), listener, error, reset);
+        if (reset > 0) {
+            warn(direction, "accept_" + Failure.OVERLOAD.label(), null, "{} {}: accept failed ({}): reset {} waiting"
+                    + " connection(s) with the reserve descriptor", direction.label(), listener, error, reset);
+        } else {
+            warn(direction, "accept_" + Failure.OVERLOAD.label(), null, "{} {}: accept failed ({}): the reserve"
+                    + " descriptor was taken; accepting retries every {} ms, connections wait until one closes",
+                    direction.label(), listener, error, AcceptGate.PAUSE_MILLIS);
+        }
     }
 
     static void closed(Direction direction, SocketAddress client, InetSocketAddress target, long fromClient, long fromTarget,
@@ -91,7 +98,7 @@ final class ConnectionLog {
             log.warn(format + LogRateLimiter.suffix(suppressed, INTERVAL), args);
         }
         if (log.isDebugEnabled()) {
-            Object[] withCause = java.util.Arrays.copyOf(args, args.length + 1);
+            Object[] withCause = Arrays.copyOf(args, args.length + 1);
             withCause[args.length] = cause; // SLF4J takes a trailing Throwable as the stack trace
             if (suppressed == LogRateLimiter.SUPPRESS || cause != null) {
                 log.debug(format, cause != null ? withCause : args);
