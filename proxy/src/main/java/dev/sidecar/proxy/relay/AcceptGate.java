@@ -1,6 +1,7 @@
 package dev.sidecar.proxy.relay;
 
 import dev.sidecar.proxy.net.Errno;
+import dev.sidecar.proxy.net.ListenQueue;
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import dev.sidecar.proxy.relay.RelayEvents.Failure;
 import io.netty.channel.Channel;
@@ -11,6 +12,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.Socket;
+import java.io.IOException;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 
@@ -30,9 +32,12 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     private final Admission admission;
     private final RelayEvents events;
     private final ChannelFutureListener release;
+    private final boolean fixedPort;
 
-    AcceptGate(Direction direction, Admission admission, RelayEvents events) {
+    /** @param fixedPort the listener was bound to a port given explicitly, not to port 0 */
+    AcceptGate(Direction direction, Admission admission, RelayEvents events, boolean fixedPort) {
         this.direction = direction;
+        this.fixedPort = fixedPort;
         this.admission = admission;
         this.events = events;
         this.release = closed -> admission.release();
@@ -65,6 +70,9 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
         for (int i = 0; i < reset; i++) {
             events.failed(direction, Failure.OVERLOAD);
         }
+        if (reset == 0 && resetQueue(server)) {
+            return;
+        }
         ConnectionLog.outOfDescriptors(direction, server.localAddress(), Errno.describe(errno.getAsInt()), reset);
         if (reset == 0) {
             // No reserve: epoll would report the same waiting connection again at once, a busy
@@ -76,6 +84,28 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
                 }
             }, PAUSE_MILLIS, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * No reserve: resets the whole accept queue in the kernel, which needs no descriptor, counting
+     * as many overloads as the kernel said were queued (at least one).
+     */
+    private boolean resetQueue(EpollServerSocketChannel server) {
+        if (!fixedPort) {
+            return false; // the kernel would move an ephemeral listener to a new port (see ListenQueue)
+        }
+        int queued;
+        try {
+            queued = Math.max(1, ListenQueue.resetAll(server.fd().intValue(), Listeners.BACKLOG));
+        } catch (IOException | RuntimeException e) {
+            ConnectionLog.queueResetFailed(direction, server.localAddress(), e);
+            return false;
+        }
+        for (int i = 0; i < queued; i++) {
+            events.failed(direction, Failure.OVERLOAD);
+        }
+        ConnectionLog.queueReset(direction, server.localAddress(), queued);
+        return true;
     }
 
     /** The child is not registered yet: no pipeline has seen it, so close its descriptor directly. */

@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.relay;
 
+import dev.sidecar.proxy.net.ListenQueue;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.Socket;
 import java.io.IOException;
@@ -22,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * <p>The slot is free for a moment between closing the reserve and accepting, and again between
  * resetting and reopening: another event loop creating an upstream socket can take it. The
  * reserve is then lost until a connection closes ({@link #release} takes it back); meanwhile
- * accepting pauses briefly and retries, and connections wait in the backlog. The default
- * {@code --max-connections} leaves enough descriptors free that the reserve is never needed.
+ * {@link AcceptGate} has the kernel reset the whole queue ({@link ListenQueue}). The default
+ * {@code --max-connections} leaves enough descriptors free that neither is needed.
  */
 final class Admission {
     private static final Logger log = LoggerFactory.getLogger(Admission.class);
@@ -49,6 +50,7 @@ final class Admission {
         }
         this.maxConnections = maxConnections;
         this.reserve = openReserve();
+        ListenQueue.load(); // now: loading it once out of descriptors could fail
     }
 
     int maxConnections() {

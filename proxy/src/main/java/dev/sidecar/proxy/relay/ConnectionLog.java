@@ -67,6 +67,17 @@ final class ConnectionLog {
         }
     }
 
+    /** Out of descriptors and the reserve taken: the kernel reset the listener's whole queue. */
+    static void queueReset(Direction direction, SocketAddress listener, int queued) {
+        warn(direction, "accept_" + Failure.OVERLOAD.label(), null, "{} {}: accept failed (EMFILE) and the reserve"
+                + " descriptor was taken: reset the {} waiting connection(s) in the kernel", direction.label(), listener, queued);
+    }
+
+    static void queueResetFailed(Direction direction, SocketAddress listener, Exception e) {
+        warn(direction, "accept_queue_reset", e, "{} {}: cannot reset the accept queue: {}", direction.label(), listener,
+                e.getMessage());
+    }
+
     static void closed(Direction direction, SocketAddress client, InetSocketAddress target, long fromClient, long fromTarget,
             long durationNanos, String ending) {
         if (log.isDebugEnabled()) {

@@ -124,7 +124,7 @@ public final class Listeners implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
-                .handler(new AcceptGate(e.direction(), admission, events)) // the bound, and EMFILE answered
+                .handler(new AcceptGate(e.direction(), admission, events, e.address().getPort() != 0)) // bound; EMFILE answered
                 .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open));
         try {
             return b.bind(e.address()).sync().channel();
