@@ -40,7 +40,19 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** Starts {@code sidecar run args...} in {@code ns} and waits until it accepts connections. */
     public static SidecarProcess start(String ns, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("env", "SIDECAR_LOG_LEVEL=DEBUG", LAUNCHER.toString(), "run"));
+        return startWithFdLimit(ns, 0, args);
+    }
+
+    /**
+     * As {@link #start}, with soft and hard {@code RLIMIT_NOFILE} set to {@code maxFds} for the
+     * launcher and the JVM ({@code prlimit}, as {@code ulimit -n} would); 0 leaves the limit alone.
+     */
+    public static SidecarProcess startWithFdLimit(String ns, int maxFds, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        if (maxFds > 0) {
+            cmd.addAll(List.of("prlimit", "--nofile=" + maxFds + ":" + maxFds));
+        }
+        cmd.addAll(List.of("env", "SIDECAR_LOG_LEVEL=DEBUG", LAUNCHER.toString(), "run"));
         cmd.addAll(List.of(args));
         SidecarProcess p = new SidecarProcess(new ProcessBuilder(NetnsLab.inNs(ns, cmd.toArray(String[]::new)))
                 .redirectErrorStream(true).start());

@@ -148,6 +148,32 @@ public final class Traffic implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Runs {@code hold host port n} (n connections at once from n source ports of their own, see
+     * {@link TrafficMain}); returns its result line parsed ({@code relayed reset closed hung ms}).
+     */
+    public Map<String, Integer> hold(String ns, int uid, String host, int port, int n) throws IOException, InterruptedException {
+        int first = nextSourcePort.getAndAdd(n);
+        if (first + n - 1 > 65_535) {
+            throw new IllegalStateException("more clients than source ports " + FIRST_SOURCE_PORT + "-65535 in one test class");
+        }
+        List<String> cmd = new ArrayList<>(List.of(command(uid, "hold", host, Integer.toString(port), Integer.toString(n))));
+        cmd.add(cmd.indexOf("-cp"), "-Dtraffic.localPort=" + first);
+        Process p = new ProcessBuilder(NetnsLab.inNs(ns, cmd.toArray(String[]::new))).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(60, TimeUnit.SECONDS);
+        String last = out.substring(out.lastIndexOf('\n') + 1);
+        if (!last.startsWith("relayed=")) {
+            throw new IllegalStateException("hold client printed no result: " + out);
+        }
+        Map<String, Integer> fields = new HashMap<>();
+        for (String part : last.split(" ")) {
+            String[] kv = part.split("=");
+            fields.put(kv[0], Integer.parseInt(kv[1]));
+        }
+        return fields;
+    }
+
     /** Runs {@code reset host port seed}: 1000 bytes, then an abort with RST; returns the client's address. */
     public String reset(String ns, int uid, String host, int port, long seed) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "reset", host, Integer.toString(port), Long.toString(seed))))

@@ -29,6 +29,11 @@ import java.net.Socket;
  * many HOST PORT N BYTES               open N connections at once, then on each send BYTES and ask
  *                                     for BYTES (seeds from the connection's index), and check
  *                                     every answer; prints ok=N bad=M
+ * hold HOST PORT N                    open N connections at once, each from source port
+ *                                     -Dtraffic.localPort + its index, ask on each for 1 byte, and
+ *                                     wait up to 5 s for every answer; prints
+ *                                     relayed=A reset=B closed=C hung=D ms=T (T: from the first
+ *                                     connect to the last answer), then closes them all
  * A negative stall asks the server to read that many bytes and then reset the connection; the
  * server then prints seed=S reset; a server whose connection failed prints seed=S error=MESSAGE.
  * The bytes for a seed are {@link Payload}'s, so {@link Payload#expected} gives their SHA-256.
@@ -41,6 +46,8 @@ public final class TrafficMain {
             serve(Integer.parseInt(args[1]));
         } else if (args[0].equals("many")) {
             System.exit(many(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[4])));
+        } else if (args[0].equals("hold")) {
+            hold(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
         } else if (args[0].equals("reset")) {
             resetAfterSending(args[1], Integer.parseInt(args[2]), Long.parseLong(args[3]));
         } else {
@@ -118,6 +125,76 @@ public final class TrafficMain {
         }
         println("ok=" + ok + " bad=" + (n - ok) + " local=" + host);
         return ok == n ? 0 : 1;
+    }
+
+    /**
+     * Every connection open at once, as a crowd of clients would be, then how each was answered:
+     * the byte it asked for (relayed), a reset, a plain end of stream, or nothing within 5 s (hung).
+     */
+    private static void hold(String host, int port, int n) throws Exception {
+        int firstPort = Integer.getInteger("traffic.localPort");
+        java.util.List<Socket> sockets = new java.util.ArrayList<>();
+        int relayed = 0, reset = 0, closed = 0, hung = 0;
+        long start = System.nanoTime(), lastAnswer = start;
+        try {
+            boolean[] failed = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                Socket s = new Socket();
+                sockets.add(s);
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(firstPort + i));
+                try {
+                    s.connect(new InetSocketAddress(host, port), 5_000);
+                } catch (java.net.SocketTimeoutException e) {
+                    throw e; // not even the handshake: nothing this mode can tell
+                } catch (IOException e) {
+                    failed[i] = true; // reset during the handshake
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                if (failed[i]) {
+                    continue;
+                }
+                try {
+                    DataOutputStream out = new DataOutputStream(sockets.get(i).getOutputStream());
+                    out.writeLong(1);
+                    out.writeLong(300_000 + i);
+                    out.writeLong(0);
+                    out.flush();
+                } catch (IOException e) { // reset before we could ask
+                    failed[i] = true;
+                }
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            for (int i = 0; i < n; i++) {
+                Socket s = sockets.get(i);
+                if (failed[i]) {
+                    reset++; // the write met the reset; a read would only see end of stream now
+                    continue;
+                }
+                try {
+                    s.setSoTimeout((int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                    int b = s.getInputStream().read();
+                    if (b >= 0) {
+                        relayed++;
+                    } else {
+                        closed++;
+                    }
+                    lastAnswer = System.nanoTime();
+                } catch (java.net.SocketTimeoutException e) {
+                    hung++;
+                } catch (IOException e) {
+                    reset++;
+                    lastAnswer = System.nanoTime();
+                }
+            }
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+        println("relayed=" + relayed + " reset=" + reset + " closed=" + closed + " hung=" + hung + " ms="
+                + (lastAnswer - start) / 1_000_000);
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.sidecar.proxy.admin.AdminServer;
 import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
 import dev.sidecar.proxy.os.ProcStatus;
+import dev.sidecar.proxy.relay.ConnectionBudget;
 import dev.sidecar.proxy.relay.RelaySettings;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -81,12 +82,19 @@ public final class RunCommand implements Callable<Integer> {
                     + " comma-separated (env " + Env.INBOUND_IPS + "). Default: the network namespace's own addresses, kept current.")
     Converters.AddressList inboundIps;
 
+    @Option(names = "--max-connections", paramLabel = "N", converter = CountConverter.class,
+            defaultValue = "${env:" + Env.MAX_CONNECTIONS + "}",
+            description = "Connections relayed at once, both directions together; more are reset at once (env " + Env.MAX_CONNECTIONS + "). "
+                    + "Default: from the file-descriptor limit, (limit - reserve) / 2, the reserve an eighth of the limit (64 to 1024).")
+    Integer maxConnections;
+
     @Override
     public Integer call() throws Exception {
         RedirectConfig config = withAdminPortSkipped(redirect.toConfig());
         RelaySettings relay = RelaySettings.defaults().withConnectTimeouts(
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
                 outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout);
+        relay = withConnectionBound(relay);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
         checkCanDropPrivileges(config.proxyUid(), gid);
         log.info("configuration: {}; relay {}; admin port {}; shutdown grace {}", config, relay, admin.adminPort(), shutdownGrace);
@@ -127,6 +135,27 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** The explicit bound, or the default for the fd limit; logged either way, with where it came from. */
+    private RelaySettings withConnectionBound(RelaySettings relay) {
+        long fdLimit = ConnectionBudget.processFdLimit();
+        if (maxConnections != null) {
+            log.info("max connections {} (--max-connections); file-descriptor limit {}", maxConnections, fdLimit);
+            if (fdLimit > 0 && 2L * maxConnections > fdLimit) {
+                log.warn("--max-connections {} needs {} file descriptors, over the limit of {}: beyond that,"
+                        + " connections are reset as they arrive", maxConnections, 2L * maxConnections, fdLimit);
+            }
+            return relay.withMaxConnections(maxConnections);
+        }
+        if (fdLimit <= 0) {
+            log.info("max connections unbounded: the file-descriptor limit is unknown");
+            return relay.withMaxConnections(Integer.MAX_VALUE);
+        }
+        int max = ConnectionBudget.defaultMaxConnections(fdLimit);
+        log.info("max connections {}, from the file-descriptor limit {} (2 per connection, {} reserved;"
+                + " set --max-connections to change)", max, fdLimit, fdLimit - 2L * max);
+        return relay.withMaxConnections(max);
+    }
+
     /**
      * Kubelet probes must reach the admin endpoint, never the proxy: its port is always skipped
      * inbound, in addition to the ports the user listed. It may not be one of the proxy's ports.
@@ -143,6 +172,20 @@ public final class RunCommand implements Callable<Integer> {
         List<PortRange> skipped = new ArrayList<>(config.skipInboundPorts());
         skipped.add(PortRange.of(port));
         return config.toBuilder().skipInboundPorts(skipped).build();
+    }
+
+    /** A positive whole number in ASCII digits, at most 9 of them. */
+    static final class CountConverter implements ITypeConverter<Integer> {
+        private static final Pattern FORMAT = Pattern.compile("[0-9]{1,9}");
+
+        @Override
+        public Integer convert(String value) {
+            String v = InputText.trim(value);
+            if (!FORMAT.matcher(v).matches() || Integer.parseInt(v) == 0) {
+                throw new TypeConversionException("'" + value + "' is not a positive whole number (1-999999999)");
+            }
+            return Integer.parseInt(v);
+        }
     }
 
     /** {@code 250ms}, {@code 2s}, {@code 1m} (ASCII digits, any case); a bare number means seconds. Must be positive. */

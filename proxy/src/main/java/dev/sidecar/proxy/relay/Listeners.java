@@ -44,6 +44,9 @@ import java.util.function.Consumer;
  */
 public final class Listeners implements AutoCloseable {
 
+    /** Connections the kernel may hold for each listener before the proxy accepts them. */
+    static final int BACKLOG = 1024;
+
     /** One address to listen on, and which way its connections go. */
     public record Endpoint(Direction direction, InetSocketAddress address) {}
 
@@ -55,6 +58,7 @@ public final class Listeners implements AutoCloseable {
     private final EventLoopGroup group;
     private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
     private final List<Channel> servers = new ArrayList<>();
+    private final Admission admission;
     private volatile LoopGuard guard = new LoopGuard(List.of());
 
     /**
@@ -79,6 +83,7 @@ public final class Listeners implements AutoCloseable {
         this.resolver = resolver;
         this.events = events;
         this.group = new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), EpollIoHandler.newFactory());
+        this.admission = new Admission(settings.maxConnections());
     }
 
     /**
@@ -124,9 +129,10 @@ public final class Listeners implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group, group)
                 .channelFactory(() -> newServerChannel(v6))
-                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
+                .handler(new AcceptGate(e.direction(), admission, events, e.address().getPort() != 0)) // bound; EMFILE answered
                 .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open, destinations));
         try {
             return b.bind(e.address()).sync().channel();
@@ -217,6 +223,7 @@ public final class Listeners implements AutoCloseable {
         }
         open.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        admission.close();
     }
 
     private static InetAddress ip(String literal) {

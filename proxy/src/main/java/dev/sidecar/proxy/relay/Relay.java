@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.relay;
 
+import dev.sidecar.proxy.net.Errno;
 import dev.sidecar.proxy.relay.RelayEvents.Failure;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -10,6 +11,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.DuplexChannel;
 import java.net.NoRouteToHostException;
 import java.util.Locale;
+import java.util.OptionalInt;
 
 /**
  * The three ways the relay ends a direction or a connection, shared by both handlers: a clean
@@ -57,15 +59,35 @@ final class Relay {
         ch.close();
     }
 
-    /** Why an upstream connect failed, from Netty's exception. */
+    /**
+     * Why an upstream connect failed, from Netty's exception: its type where that says enough, else
+     * the errno its message (or a cause's) names. ECONNREFUSED is {@code refused}; EADDRNOTAVAIL
+     * (no local port left to that destination) is {@code no_local_port}; EMFILE, ENFILE and
+     * ENOBUFS (no descriptor or buffer for the upstream socket) are {@code overload}; ETIMEDOUT
+     * (the kernel gave up on the handshake) is {@code timeout}; no route, an unreachable network,
+     * and EPERM/EACCES (a local firewall rule dropped the SYN) are {@code unreachable}. Anything
+     * else keeps the old answer, {@code refused}; the log line carries the full message.
+     */
     static Failure connectFailure(Throwable cause) {
         if (cause instanceof ConnectTimeoutException) {
             return Failure.TIMEOUT;
         }
-        String message = String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
-        if (cause instanceof NoRouteToHostException || message.contains("unreachable") || message.contains("no route")) {
+        if (cause instanceof NoRouteToHostException) {
             return Failure.UNREACHABLE;
         }
-        return Failure.REFUSED;
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            OptionalInt errno = Errno.fromMessage(t.getMessage());
+            if (errno.isPresent()) {
+                return switch (errno.getAsInt()) {
+                    case Errno.EADDRNOTAVAIL -> Failure.NO_LOCAL_PORT;
+                    case Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS -> Failure.OVERLOAD;
+                    case Errno.ETIMEDOUT -> Failure.TIMEOUT;
+                    case Errno.EHOSTUNREACH, Errno.ENETUNREACH, Errno.EPERM, Errno.EACCES -> Failure.UNREACHABLE;
+                    default -> Failure.REFUSED;
+                };
+            }
+        }
+        String message = String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
+        return message.contains("unreachable") || message.contains("no route") ? Failure.UNREACHABLE : Failure.REFUSED;
     }
 }

@@ -33,7 +33,18 @@ public interface RelayEvents {
         /** The accepted connection was not redirected (no SO_ORIGINAL_DST). */
         NO_ORIGINAL_DST,
         /** An inbound connection's original destination is not one of the pod's own addresses. */
-        NOT_LOCAL;
+        NOT_LOCAL,
+        /**
+         * The upstream connect found no free local address and port (EADDRNOTAVAIL): the pod's
+         * ephemeral ports to that destination are used up, the destination is not to blame.
+         */
+        NO_LOCAL_PORT,
+        /**
+         * The proxy was out of room: the connection came over {@code --max-connections}, or a
+         * socket could not be made because the process ran out of file descriptors. Reset at once,
+         * never relayed.
+         */
+        OVERLOAD;
 
         /** Lower-case label value, e.g. for metrics. */
         public String label() {

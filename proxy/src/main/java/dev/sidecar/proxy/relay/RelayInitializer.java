@@ -3,6 +3,7 @@ package dev.sidecar.proxy.relay;
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelInitializer;
@@ -78,11 +79,17 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
     /**
      * Creates the upstream channel for {@code client}, registers it on the client's event loop (so
      * the pair shares one thread) and connects it to {@code target}. The future's channel is the
-     * upstream channel.
+     * upstream channel, or, if no socket could be made (EMFILE: no descriptor left), the client's,
+     * failed: the frontend then resets the client as after any failed connect.
      */
     ChannelFuture connectUpstream(Channel client, InetSocketAddress target, BackendHandler backend) {
-        EpollSocketChannel upstream = new EpollSocketChannel(
-                target.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        EpollSocketChannel upstream;
+        try {
+            upstream = new EpollSocketChannel(
+                    target.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        } catch (ChannelException noSocket) {
+            return client.newFailedFuture(noSocket);
+        }
         configure(upstream.config());
         RelayEpollWorkaround.keepRegistered(upstream);
         upstream.config().setConnectTimeoutMillis(connectTimeoutMillis);

@@ -21,6 +21,7 @@ import java.time.Duration;
  * @param highWaterMark pending bytes above which the peer is no longer read
  * @param eventLoopThreads event loop threads; 0 means Netty's default (two per available processor)
  * @param allocator where read buffers come from (pooled direct by default)
+ * @param maxConnections accepted connections open at once, over every listener; more are reset at once
  */
 public record RelaySettings(
         Duration inboundConnectTimeout,
@@ -31,17 +32,20 @@ public record RelaySettings(
         int lowWaterMark,
         int highWaterMark,
         int eventLoopThreads,
-        ByteBufAllocator allocator) {
+        ByteBufAllocator allocator,
+        int maxConnections) {
 
     /**
      * 1 s connect timeouts, reads of 1 KiB to 128 KiB, water marks 32/64 KiB, pooled direct buffers,
      * one event loop thread per available processor. Both channels of a connection share one loop,
      * so a second loop per processor (Netty's default) adds only threads, stacks and buffer arenas.
+     * At most {@link ConnectionBudget#defaultMaxConnections} connections for this process's
+     * file-descriptor limit (as many as an int holds when the limit is unknown).
      */
     public static RelaySettings defaults() {
         return new RelaySettings(Duration.ofSeconds(1), Duration.ofSeconds(1),
                 1024, 16 * 1024, 128 * 1024, 32 * 1024, 64 * 1024,
-                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT);
+                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT, defaultMaxConnections());
     }
 
     public RelaySettings {
@@ -55,30 +59,44 @@ public record RelaySettings(
         if (!(0 < lowWaterMark && lowWaterMark <= highWaterMark)) {
             throw new IllegalArgumentException("water marks must satisfy 0 < low <= high");
         }
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be positive");
+        }
     }
 
     /** A copy with both connect timeouts set. */
     public RelaySettings withConnectTimeouts(Duration inbound, Duration outbound) {
         return new RelaySettings(inbound, outbound, minReadBytes, initialReadBytes, maxReadBytes,
-                lowWaterMark, highWaterMark, eventLoopThreads, allocator);
+                lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections);
     }
 
     /** A copy with another number of event loop threads. */
     public RelaySettings withEventLoopThreads(int threads) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator);
+                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator, maxConnections);
     }
 
     /** A copy with another buffer allocator. */
     public RelaySettings withAllocator(ByteBufAllocator allocator) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator);
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections);
+    }
+
+    /** A copy with another bound on open connections. */
+    public RelaySettings withMaxConnections(int max) {
+        return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, max);
     }
 
     /** Connect timeout in milliseconds for connections accepted in {@code direction}. */
     public int connectTimeoutMillis(RelayEvents.Direction direction) {
         Duration d = direction == RelayEvents.Direction.INBOUND ? inboundConnectTimeout : outboundConnectTimeout;
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
+    }
+
+    private static int defaultMaxConnections() {
+        long limit = ConnectionBudget.processFdLimit();
+        return limit > 0 ? ConnectionBudget.defaultMaxConnections(limit) : Integer.MAX_VALUE;
     }
 
     RecvByteBufAllocator recvAllocator() {

@@ -36,7 +36,7 @@ class OptionGrammarTest {
 
     /** Every kind of value, with the documented grammar applied to the value without surrounding spaces and tabs. */
     enum Kind {
-        PORT, ID, DURATION, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
+        PORT, ID, COUNT, DURATION, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
 
         private static final Pattern DURATION_FORM = Pattern.compile("([0-9]{1,9})(ms|s|m)?", Pattern.CASE_INSENSITIVE);
         private static final Pattern IPV4 = Pattern.compile("([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(/([0-9]{1,3}))?");
@@ -48,6 +48,7 @@ class OptionGrammarTest {
             return switch (this) {
                 case PORT -> isPort(v);
                 case ID -> v.matches("[0-9]{1,10}") && Long.parseLong(v) >= 1 && Long.parseLong(v) <= Integer.MAX_VALUE;
+                case COUNT -> v.matches("[0-9]{1,9}") && Long.parseLong(v) >= 1;
                 case DURATION -> isDuration(v);
                 case BOOL -> oneOf(v, "true", "false");
                 case PORT_LIST -> !v.isEmpty() && Arrays.stream(value.split(",", -1)).allMatch(e -> isPortRange(trim(e)));
@@ -175,6 +176,7 @@ class OptionGrammarTest {
             new Opt("--admin-port", Env.ADMIN_PORT, Kind.PORT, RUN),
             new Opt("--shutdown-endpoint", Env.SHUTDOWN_ENDPOINT, Kind.BOOL, RUN),
             new Opt("--inbound-ips", Env.INBOUND_IPS, Kind.ADDRESS_LIST, RUN),
+            new Opt("--max-connections", Env.MAX_CONNECTIONS, Kind.COUNT, RUN),
             new Opt("--output", null, Kind.OUTPUT, SHOW));
 
     enum Origin { ATTACHED, SEPARATE, ENVIRONMENT }
@@ -333,6 +335,7 @@ class OptionGrammarTest {
         Arbitrary<String> valid = switch (kind) {
             case PORT -> Arbitraries.integers().between(0, 70000).map(String::valueOf);
             case ID -> Arbitraries.longs().between(0, 3_000_000_000L).map(String::valueOf);
+            case COUNT -> Arbitraries.longs().between(0, 2_000_000_000L).map(String::valueOf);
             case DURATION -> Combinators.combine(Arbitraries.integers().between(0, 5000), Arbitraries.of("", "ms", "s", "m", "MS", "h"))
                     .as((n, unit) -> n + unit);
             case BOOL -> Arbitraries.of("true", "false", "True", "FALSE", "tRUE", "falſe", "trUe");

@@ -98,4 +98,26 @@ class RunCommandTest {
         assertThat(c.convert("1m")).isEqualTo(Duration.ofMinutes(1));
         assertThatThrownBy(() -> c.convert("-1s")).isInstanceOf(TypeConversionException.class);
     }
+
+    @Test
+    void aZeroOrNonNumericMaxConnectionsIsAUsageErrorNamingTheFlagAndInstallsNothing() {
+        for (String bad : new String[] {"0", "-5", "lots", "", "1e3", "\uff18\uff10", "1234567890"}) {
+            Cli cli = new Cli();
+
+            assertThat(cli.run("run", "--max-connections", bad)).as(bad).isEqualTo(ExitCode.USAGE.code());
+            assertThat(cli.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--max-connections': '" + bad
+                    + "' is not a positive whole number (1-999999999)");
+            assertThat(cli.installersMade).isZero();
+        }
+    }
+
+    @Test
+    void maxConnectionsTakesAsciiDigitsOnly() {
+        RunCommand.CountConverter c = new RunCommand.CountConverter();
+
+        assertThat(c.convert("1")).isEqualTo(1);
+        assertThat(c.convert(" 4096 ")).isEqualTo(4096);
+        assertThat(c.convert("999999999")).isEqualTo(999_999_999);
+        assertThatThrownBy(() -> c.convert("\u0664\u0662")).isInstanceOf(TypeConversionException.class); // Arabic-Indic 42
+    }
 }

@@ -314,6 +314,55 @@ class RelayTest {
     }
 
     @Test
+    void aConnectionOverMaxConnectionsIsResetAtOnceCountedAsOverloadAndTheRoomComesBack() throws Exception {
+        peer = new TestPeer(s -> s.getInputStream().transferTo(s.getOutputStream()));
+        listeners = new Listeners(List.of(new Listeners.Endpoint(Direction.OUTBOUND, loopback(0))),
+                RelaySettings.defaults().withMaxConnections(2), TargetResolver.fixed(peer.address()), events);
+        listeners.bind();
+        listeners.startAccepting();
+        InetSocketAddress proxy = listeners.address(Direction.OUTBOUND);
+
+        try (Socket first = echoing(proxy); Socket second = echoing(proxy)) {
+            long start = System.nanoTime();
+            try (Socket third = new Socket(proxy.getAddress(), proxy.getPort())) {
+                third.setSoTimeout(5_000);
+                assertThat(readToEnd(third.getInputStream())).isEqualTo("reset after 0 bytes");
+            }
+            assertThat((System.nanoTime() - start) / 1_000_000).as("answered at once, in ms").isLessThan(1000);
+            assertThat(events.events()).containsOnlyOnce("failed outbound overload");
+            assertThat(peer.accepted()).as("the reset one never went upstream").isEqualTo(2);
+        }
+        awaitClosed();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (listeners.openConnections() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        try (Socket again = echoing(proxy); Socket andAgain = echoing(proxy)) {
+            assertThat(events.events()).containsOnlyOnce("failed outbound overload");
+        }
+    }
+
+    @Test
+    void connectFailuresAreNamedForTheirErrno() {
+        assertThat(Relay.connectFailure(new java.net.ConnectException("finishConnect(..) failed: Connection refused")))
+                .isEqualTo(RelayEvents.Failure.REFUSED);
+        assertThat(Relay.connectFailure(new java.net.ConnectException(
+                "connect(..) failed with error(-99): Cannot assign requested address: /198.18.5.2:8080")))
+                .as("local ports used up is not the destination's refusal").isEqualTo(RelayEvents.Failure.NO_LOCAL_PORT);
+        assertThat(Relay.connectFailure(new java.net.ConnectException("finishConnect(..) failed: Connection timed out")))
+                .isEqualTo(RelayEvents.Failure.TIMEOUT);
+        assertThat(Relay.connectFailure(new java.net.ConnectException("finishConnect(..) failed: No route to host")))
+                .isEqualTo(RelayEvents.Failure.UNREACHABLE);
+        assertThat(Relay.connectFailure(new java.net.ConnectException("connect(..) failed: Operation not permitted")))
+                .as("a local firewall drop").isEqualTo(RelayEvents.Failure.UNREACHABLE);
+        assertThat(Relay.connectFailure(new io.netty.channel.ChannelException(
+                new IOException("newSocketStream(..) failed: Too many open files"))))
+                .isEqualTo(RelayEvents.Failure.OVERLOAD);
+        assertThat(Relay.connectFailure(new io.netty.channel.ConnectTimeoutException("connection timed out after 1000 ms")))
+                .isEqualTo(RelayEvents.Failure.TIMEOUT);
+    }
+
+    @Test
     void aTakenPortIsReportedWithItsAddress() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 Listeners second = new Listeners(
@@ -343,6 +392,15 @@ class RelayTest {
             Thread.sleep(10);
         }
         assertThat(events.events()).contains("closed outbound");
+    }
+
+    /** A client through {@code proxy} whose echo came back, so it is relayed. */
+    private static Socket echoing(InetSocketAddress proxy) throws IOException {
+        Socket s = new Socket(proxy.getAddress(), proxy.getPort());
+        s.setSoTimeout(5_000);
+        s.getOutputStream().write(42);
+        assertThat(s.getInputStream().read()).isEqualTo(42);
+        return s;
     }
 
     private static InetSocketAddress loopback(int port) {
