@@ -8,6 +8,7 @@ import dev.sidecar.proxy.Sidecar;
 import dev.sidecar.proxy.admin.AdminServer;
 import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
+import dev.sidecar.proxy.relay.DeadPeerDetection;
 import dev.sidecar.proxy.relay.RelaySettings;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
@@ -67,13 +68,26 @@ public final class RunCommand implements Callable<Integer> {
             description = "After SIGTERM, how long open connections may take to finish before they are reset (env SIDECAR_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
     Duration shutdownGrace;
 
+    @Option(names = "--keepalive", paramLabel = "DURATION", converter = KeepaliveConverter.class,
+            defaultValue = "${env:SIDECAR_KEEPALIVE:-10s}",
+            description = "TCP keepalive idle time on both sockets of every relayed connection, whole seconds;"
+                    + " probes follow every half of it (env SIDECAR_KEEPALIVE). Default: ${DEFAULT-VALUE}.")
+    Duration keepalive;
+
+    @Option(names = "--user-timeout", paramLabel = "DURATION", converter = UserTimeoutConverter.class,
+            defaultValue = "${env:SIDECAR_USER_TIMEOUT:-20s}",
+            description = "TCP_USER_TIMEOUT on both sockets: a peer that leaves sent data unacknowledged this long"
+                    + " is gone; off or 0 keeps the kernel's default (env SIDECAR_USER_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+    Duration userTimeout;
+
     @Override
     public Integer call() throws Exception {
         admin.applyLogging();
         RedirectConfig config = withAdminPortSkipped(redirect.toConfig());
         RelaySettings relay = RelaySettings.defaults().withConnectTimeouts(
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
-                outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout);
+                outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout)
+                .withDeadPeer(new DeadPeerDetection(keepalive, userTimeout));
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
         log.info("configuration: {}; relay {}; admin port {}; shutdown grace {}", config, relay, admin.adminPort(), shutdownGrace);
         RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend());
@@ -106,6 +120,35 @@ public final class RunCommand implements Callable<Integer> {
         List<PortRange> skipped = new ArrayList<>(config.skipInboundPorts());
         skipped.add(PortRange.of(port));
         return config.toBuilder().skipInboundPorts(skipped).build();
+    }
+
+    /** A {@link DurationConverter} duration in whole seconds, within the kernel's keepalive limit. */
+    static final class KeepaliveConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            Duration d = new DurationConverter().convert(value);
+            if (d.toMillis() % 1000 != 0 || d.getSeconds() > DeadPeerDetection.MAX_KEEPALIVE_SECONDS) {
+                throw new TypeConversionException("'" + value + "' must be whole seconds, 1s to "
+                        + DeadPeerDetection.MAX_KEEPALIVE_SECONDS + "s");
+            }
+            return d;
+        }
+    }
+
+    /** A {@link DurationConverter} duration, or {@code off}/{@code 0} for the kernel's default (zero). */
+    static final class UserTimeoutConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            if (v.equals("off") || v.equals("0")) {
+                return Duration.ZERO;
+            }
+            Duration d = new DurationConverter().convert(value);
+            if (d.toMillis() > Integer.MAX_VALUE) {
+                throw new TypeConversionException("'" + value + "' is too long; at most " + Integer.MAX_VALUE + "ms");
+            }
+            return d;
+        }
     }
 
     /** {@code 250ms}, {@code 2s}, {@code 1m}; a bare number means seconds. Must be positive. */

@@ -120,6 +120,8 @@ public final class Listeners implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
                 .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open));
+        // Set once on the listening socket: every accepted socket inherits them, at no cost per connection.
+        settings.deadPeer().socketOptions().forEach(b::option);
         try {
             return b.bind(e.address()).sync().channel();
         } catch (Exception ex) {

@@ -17,6 +17,7 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.internal.PlatformDependent;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -35,6 +36,7 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
     private final int connectTimeoutMillis;
     private final RecvByteBufAllocator recvAllocator;
     private final WriteBufferWaterMark waterMark;
+    private final Map<ChannelOption<?>, Object> deadPeerOptions;
 
     /**
      * @param guard the loop guard in force when a connection is accepted
@@ -51,6 +53,7 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
         this.connectTimeoutMillis = settings.connectTimeoutMillis(direction);
         this.recvAllocator = settings.recvAllocator();
         this.waterMark = settings.waterMark();
+        this.deadPeerOptions = Map.copyOf(settings.deadPeer().socketOptions());
     }
 
     @Override
@@ -76,6 +79,7 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
         EpollSocketChannel upstream = new EpollSocketChannel(
                 target.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
         configure(upstream.config());
+        upstream.config().setOptions(deadPeerOptions); // accepted sockets inherit them from their listener
         RelayEpollWorkaround.keepRegistered(upstream);
         upstream.config().setConnectTimeoutMillis(connectTimeoutMillis);
         upstream.pipeline().addLast(backend);

@@ -21,6 +21,7 @@ import java.time.Duration;
  * @param highWaterMark pending bytes above which the peer is no longer read
  * @param eventLoopThreads event loop threads; 0 means Netty's default (two per available processor)
  * @param allocator where read buffers come from (pooled direct by default)
+ * @param deadPeer keepalive and user timeout, on both sockets of every relayed connection
  */
 public record RelaySettings(
         Duration inboundConnectTimeout,
@@ -31,17 +32,19 @@ public record RelaySettings(
         int lowWaterMark,
         int highWaterMark,
         int eventLoopThreads,
-        ByteBufAllocator allocator) {
+        ByteBufAllocator allocator,
+        DeadPeerDetection deadPeer) {
 
     /**
      * 1 s connect timeouts, reads of 1 KiB to 128 KiB, water marks 32/64 KiB, pooled direct buffers,
-     * one event loop thread per available processor. Both channels of a connection share one loop,
+     * one event loop thread per available processor, {@link DeadPeerDetection#defaults()}. Both channels of a connection share one loop,
      * so a second loop per processor (Netty's default) adds only threads, stacks and buffer arenas.
      */
     public static RelaySettings defaults() {
         return new RelaySettings(Duration.ofSeconds(1), Duration.ofSeconds(1),
                 1024, 16 * 1024, 128 * 1024, 32 * 1024, 64 * 1024,
-                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT);
+                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT,
+                DeadPeerDetection.defaults());
     }
 
     public RelaySettings {
@@ -60,19 +63,25 @@ public record RelaySettings(
     /** A copy with both connect timeouts set. */
     public RelaySettings withConnectTimeouts(Duration inbound, Duration outbound) {
         return new RelaySettings(inbound, outbound, minReadBytes, initialReadBytes, maxReadBytes,
-                lowWaterMark, highWaterMark, eventLoopThreads, allocator);
+                lowWaterMark, highWaterMark, eventLoopThreads, allocator, deadPeer);
     }
 
     /** A copy with another number of event loop threads. */
     public RelaySettings withEventLoopThreads(int threads) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator);
+                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator, deadPeer);
     }
 
     /** A copy with another buffer allocator. */
     public RelaySettings withAllocator(ByteBufAllocator allocator) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator);
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, deadPeer);
+    }
+
+    /** A copy with another keepalive and user timeout. */
+    public RelaySettings withDeadPeer(DeadPeerDetection detection) {
+        return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, detection);
     }
 
     /** Connect timeout in milliseconds for connections accepted in {@code direction}. */
