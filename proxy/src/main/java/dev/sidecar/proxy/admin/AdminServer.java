@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * enabled, {@code POST /shutdown} from loopback peers. The README documents them.
  *
  * <p>It runs on its own single epoll event loop, so a slow scrape or a misbehaving client never
- * shares a thread with relayed traffic, and closing it touches nothing else.
+ * shares a thread with relayed traffic, and closing it touches nothing else. It cannot take the
+ * relay's descriptors either: at most {@link AdminSettings#maxConnections()} admin connections are
+ * open at once, and each must deliver its request within {@link AdminSettings#requestDeadline()}.
  *
  * <pre>{@code
  * try (AdminServer admin = AdminServer.start(AdminSettings.allInterfaces(4191, false, false),
@@ -51,7 +53,9 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * Binds every address in {@code settings} and starts serving.
+     * Binds every address in {@code settings} and starts serving. Registers the endpoint's own
+     * metric ({@code sidecar_admin_connections_dropped_total}) on {@code registry}, so call it once
+     * per registry.
      *
      * @param shutdownHook starts the graceful shutdown; run at most once, on its own thread, and
      *                     only if {@code settings.shutdownEndpoint()} is set
@@ -62,7 +66,8 @@ public final class AdminServer implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(
                 1, new DefaultThreadFactory("sidecar-admin", true), EpollIoHandler.newFactory());
         ShutdownTrigger shutdown = new ShutdownTrigger(settings.shutdownEndpoint(), shutdownHook);
-        AdminInitializer initializer = new AdminInitializer(readiness, registry, shutdown, settings.idleTimeout());
+        AdminInitializer initializer = new AdminInitializer(readiness, registry, shutdown, settings,
+                new AdminMetrics(registry));
         List<Channel> listeners = new ArrayList<>();
         AdminServer server = new AdminServer(group, listeners);
         try {

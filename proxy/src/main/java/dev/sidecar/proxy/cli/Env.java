@@ -37,6 +37,8 @@ final class Env {
     static final String SHUTDOWN_GRACE = "SIDECAR_SHUTDOWN_GRACE";
     static final String INBOUND_IPS = "SIDECAR_INBOUND_IPS";
     static final String MAX_CONNECTIONS = "SIDECAR_MAX_CONNECTIONS";
+    static final String KEEPALIVE = "SIDECAR_KEEPALIVE";
+    static final String USER_TIMEOUT = "SIDECAR_USER_TIMEOUT";
 
     static final String ADMIN_PORT = "SIDECAR_ADMIN_PORT";
     static final String SHUTDOWN_ENDPOINT = "SIDECAR_SHUTDOWN_ENDPOINT";

@@ -12,6 +12,7 @@ import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
 import dev.sidecar.proxy.os.ProcStatus;
 import dev.sidecar.proxy.relay.ConnectionBudget;
+import dev.sidecar.proxy.relay.DeadPeerDetection;
 import dev.sidecar.proxy.relay.RelaySettings;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -88,12 +89,25 @@ public final class RunCommand implements Callable<Integer> {
                     + "Default: from the file-descriptor limit, (limit - reserve) / 2, the reserve an eighth of the limit (64 to 1024).")
     Integer maxConnections;
 
+    @Option(names = "--keepalive", paramLabel = "DURATION", converter = KeepaliveConverter.class,
+            defaultValue = "${env:" + Env.KEEPALIVE + ":-10s}",
+            description = "TCP keepalive idle time on both sockets of every relayed connection, whole seconds;"
+                    + " probes follow every half of it (env " + Env.KEEPALIVE + "). Default: ${DEFAULT-VALUE}.")
+    Duration keepalive;
+
+    @Option(names = "--user-timeout", paramLabel = "DURATION", converter = UserTimeoutConverter.class,
+            defaultValue = "${env:" + Env.USER_TIMEOUT + ":-20s}",
+            description = "TCP_USER_TIMEOUT on both sockets: a peer that leaves sent data unacknowledged this long"
+                    + " is gone; off or 0 keeps the kernel's default (env " + Env.USER_TIMEOUT + "). Default: ${DEFAULT-VALUE}.")
+    Duration userTimeout;
+
     @Override
     public Integer call() throws Exception {
         RedirectConfig config = withAdminPortSkipped(redirect.toConfig());
         RelaySettings relay = RelaySettings.defaults().withConnectTimeouts(
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
-                outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout);
+                outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout)
+                .withDeadPeer(new DeadPeerDetection(keepalive, userTimeout));
         relay = withConnectionBound(relay);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
         checkCanDropPrivileges(config.proxyUid(), gid);
@@ -185,6 +199,35 @@ public final class RunCommand implements Callable<Integer> {
                 throw new TypeConversionException("'" + value + "' is not a positive whole number (1-999999999)");
             }
             return Integer.parseInt(v);
+        }
+    }
+
+    /** A {@link DurationConverter} duration in whole seconds, within the kernel's keepalive limit. */
+    static final class KeepaliveConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            Duration d = new DurationConverter().convert(value);
+            if (d.toMillis() % 1000 != 0 || d.getSeconds() > DeadPeerDetection.MAX_KEEPALIVE_SECONDS) {
+                throw new TypeConversionException("'" + value + "' must be whole seconds, 1s to "
+                        + DeadPeerDetection.MAX_KEEPALIVE_SECONDS + "s");
+            }
+            return d;
+        }
+    }
+
+    /** A {@link DurationConverter} duration, or {@code off}/{@code 0} for the kernel's default (zero). */
+    static final class UserTimeoutConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String v = InputText.word(value);
+            if (v.equals("off") || v.equals("0")) {
+                return Duration.ZERO;
+            }
+            Duration d = new DurationConverter().convert(value);
+            if (d.toMillis() > Integer.MAX_VALUE) {
+                throw new TypeConversionException("'" + value + "' is too long; at most " + Integer.MAX_VALUE + "ms");
+            }
+            return d;
         }
     }
 

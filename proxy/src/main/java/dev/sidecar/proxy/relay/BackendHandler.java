@@ -52,7 +52,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ConnectionLog.sideFailed(pair.direction(), client.remoteAddress(), "target", cause);
-        pair.upstreamFailed();
+        pair.upstreamFailed(cause);
     }
 
     @Override

@@ -128,7 +128,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ConnectionLog.sideFailed(listener.direction, client.remoteAddress(), "client", cause);
-        abort("client reset");
+        Failure why = Relay.endFailure(cause);
+        abort(why, why == Failure.DEAD_PEER ? "client gone" : "client reset");
     }
 
     @Override
@@ -168,20 +169,21 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
     }
 
     /** The upstream channel failed (called by BackendHandler): reset both sides. */
-    void upstreamFailed() {
-        abort("target reset");
+    void upstreamFailed(Throwable cause) {
+        Failure why = Relay.endFailure(cause);
+        abort(why, why == Failure.DEAD_PEER ? "target gone" : "target reset");
     }
 
     /** The upstream channel closed (called by BackendHandler). */
     void upstreamClosed() {
         if (client.isOpen() && !(clientFinPassed && targetFinPassed)) {
-            abort("target closed");
+            abort(Failure.RESET, "target closed");
         }
     }
 
     private void afterFin(boolean passed) {
         if (!passed) {
-            abort("peer gone during half-close");
+            abort(Failure.RESET, "peer gone during half-close");
         } else if (clientFinPassed && targetFinPassed) {
             endAs("closed");
             client.close();
@@ -189,9 +191,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
         }
     }
 
-    private void abort(String how) {
+    private void abort(Failure why, String how) {
         if (ending == null && relaying) {
-            listener.events.failed(listener.direction, Failure.RESET);
+            listener.events.failed(listener.direction, why);
         }
         endAs(how);
         if (upstream != null) {

@@ -134,6 +134,8 @@ public final class Listeners implements AutoCloseable {
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
                 .handler(new AcceptGate(e.direction(), admission, events, e.address().getPort() != 0)) // bound; EMFILE answered
                 .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open, destinations));
+        // Set once on the listening socket: every accepted socket inherits them, at no cost per connection.
+        settings.deadPeer().socketOptions().forEach(b::option);
         try {
             return b.bind(e.address()).sync().channel();
         } catch (Exception ex) {

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.unix.Errors;
 import java.net.NoRouteToHostException;
 import java.util.Locale;
 import java.util.OptionalInt;
@@ -18,6 +19,9 @@ import java.util.OptionalInt;
  * close after pending writes, a half-close (FIN) after pending writes, and a reset (RST).
  */
 final class Relay {
+    /** Linux errno values (asm-generic/errno.h) with which the kernel ends a connection to a vanished peer. */
+    private static final int ENETUNREACH = 101, ETIMEDOUT = 110, EHOSTUNREACH = 113;
+
     private Relay() {}
 
     /**
@@ -57,6 +61,22 @@ final class Relay {
             }
         }
         ch.close();
+    }
+
+    /**
+     * Why an established relay failed on one side: {@link Failure#DEAD_PEER} when the kernel gave
+     * up on the peer (ETIMEDOUT after keepalive or the user timeout; EHOSTUNREACH or ENETUNREACH
+     * when an ICMP error or a failed neighbour lookup came first, which the kernel then reports
+     * instead), else {@link Failure#RESET}.
+     */
+    static Failure endFailure(Throwable cause) {
+        if (cause instanceof Errors.NativeIoException e) {
+            int errno = -e.expectedErr();
+            if (errno == ETIMEDOUT || errno == EHOSTUNREACH || errno == ENETUNREACH) {
+                return Failure.DEAD_PEER;
+            }
+        }
+        return Failure.RESET;
     }
 
     /**

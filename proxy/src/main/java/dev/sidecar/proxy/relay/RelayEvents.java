@@ -28,6 +28,11 @@ public interface RelayEvents {
         UNREACHABLE,
         /** Either side reset an established relay. */
         RESET,
+        /**
+         * A peer of an established relay stopped answering: keepalive probes or sent data went
+         * unacknowledged past the limits of {@link DeadPeerDetection}.
+         */
+        DEAD_PEER,
         /** The original destination is one of the proxy's own listeners. */
         LOOP,
         /** The accepted connection was not redirected (no SO_ORIGINAL_DST). */

@@ -18,6 +18,7 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.internal.PlatformDependent;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +38,7 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
     private final int connectTimeoutMillis;
     private final RecvByteBufAllocator recvAllocator;
     private final WriteBufferWaterMark waterMark;
+    private final Map<ChannelOption<?>, Object> deadPeerOptions;
 
     /**
      * @param guard the loop guard in force when a connection is accepted
@@ -60,6 +62,7 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
         this.connectTimeoutMillis = settings.connectTimeoutMillis(direction);
         this.recvAllocator = settings.recvAllocator();
         this.waterMark = settings.waterMark();
+        this.deadPeerOptions = Map.copyOf(settings.deadPeer().socketOptions());
     }
 
     @Override
@@ -91,6 +94,7 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
             return client.newFailedFuture(noSocket);
         }
         configure(upstream.config());
+        upstream.config().setOptions(deadPeerOptions); // accepted sockets inherit them from their listener
         RelayEpollWorkaround.keepRegistered(upstream);
         upstream.config().setConnectTimeoutMillis(connectTimeoutMillis);
         upstream.pipeline().addLast(backend);

@@ -22,6 +22,7 @@ import java.time.Duration;
  * @param eventLoopThreads event loop threads; 0 means Netty's default (two per available processor)
  * @param allocator where read buffers come from (pooled direct by default)
  * @param maxConnections accepted connections open at once, over every listener; more are reset at once
+ * @param deadPeer keepalive and user timeout, on both sockets of every relayed connection
  */
 public record RelaySettings(
         Duration inboundConnectTimeout,
@@ -33,11 +34,12 @@ public record RelaySettings(
         int highWaterMark,
         int eventLoopThreads,
         ByteBufAllocator allocator,
-        int maxConnections) {
+        int maxConnections,
+        DeadPeerDetection deadPeer) {
 
     /**
      * 1 s connect timeouts, reads of 1 KiB to 128 KiB, water marks 32/64 KiB, pooled direct buffers,
-     * one event loop thread per available processor. Both channels of a connection share one loop,
+     * one event loop thread per available processor, {@link DeadPeerDetection#defaults()}. Both channels of a connection share one loop,
      * so a second loop per processor (Netty's default) adds only threads, stacks and buffer arenas.
      * At most {@link ConnectionBudget#defaultMaxConnections} connections for this process's
      * file-descriptor limit (as many as an int holds when the limit is unknown).
@@ -45,7 +47,8 @@ public record RelaySettings(
     public static RelaySettings defaults() {
         return new RelaySettings(Duration.ofSeconds(1), Duration.ofSeconds(1),
                 1024, 16 * 1024, 128 * 1024, 32 * 1024, 64 * 1024,
-                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT, defaultMaxConnections());
+                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT, defaultMaxConnections(),
+                DeadPeerDetection.defaults());
     }
 
     public RelaySettings {
@@ -67,25 +70,31 @@ public record RelaySettings(
     /** A copy with both connect timeouts set. */
     public RelaySettings withConnectTimeouts(Duration inbound, Duration outbound) {
         return new RelaySettings(inbound, outbound, minReadBytes, initialReadBytes, maxReadBytes,
-                lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections);
+                lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, deadPeer);
     }
 
     /** A copy with another number of event loop threads. */
     public RelaySettings withEventLoopThreads(int threads) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator, maxConnections);
+                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator, maxConnections, deadPeer);
     }
 
     /** A copy with another buffer allocator. */
     public RelaySettings withAllocator(ByteBufAllocator allocator) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections);
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, deadPeer);
     }
 
     /** A copy with another bound on open connections. */
     public RelaySettings withMaxConnections(int max) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, max);
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, max, deadPeer);
+    }
+
+    /** A copy with another keepalive and user timeout. */
+    public RelaySettings withDeadPeer(DeadPeerDetection detection) {
+        return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, detection);
     }
 
     /** Connect timeout in milliseconds for connections accepted in {@code direction}. */

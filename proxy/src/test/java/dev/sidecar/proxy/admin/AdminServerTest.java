@@ -16,8 +16,12 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -217,6 +221,178 @@ class AdminServerTest {
     }
 
     @Test
+    void oversizedBodyOnAKeptAliveConnectionGets413AndTheConnectionIsClosed() throws IOException {
+        start(false);
+        int size = AdminInitializer.MAX_BODY + 1;
+        // No "Connection: close": Netty alone would answer 413 and keep reading (and skipping) the body.
+        String raw = "POST /live HTTP/1.1\r\nHost: test\r\nContent-Length: " + size + "\r\n\r\n" + "b".repeat(size);
+
+        Response r = RawHttp.parse(RawHttp.exchange(address, raw.getBytes(StandardCharsets.US_ASCII)));
+
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(r.headers()).containsEntry("connection", "close");
+        assertThat(r.body()).isEqualTo("request too large\n");
+    }
+
+    @Test
+    void oversizedExpectContinueGets413AndTheConnectionIsClosed() throws IOException {
+        start(false);
+        String raw = "POST /live HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n";
+
+        Response r = RawHttp.parse(RawHttp.exchange(address, raw.getBytes(StandardCharsets.US_ASCII)));
+
+        assertThat(r.status()).isEqualTo(413);
+    }
+
+    @Test
+    void tricklingClientIsCutAtTheRequestDeadlineThoughEveryByteRestartsTheIdleTimeout() throws Exception {
+        start(AdminSettings.on(LOOPBACK_ANY_PORT, false)
+                .withIdleTimeout(Duration.ofMillis(400)).withRequestDeadline(Duration.ofSeconds(1)));
+        byte[] request = ("GET /live HTTP/1.1\r\nHost: test\r\nX-Pad: " + "p".repeat(100) + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 5_000);
+            socket.setSoTimeout(100); // the pause between two trickled bytes, well under the idle timeout
+            long started = System.nanoTime();
+            int sent = 0;
+            int answer = 0;
+            // One byte every 100 ms: the whole request would take 13 s.
+            while (sent < request.length && answer == 0) {
+                socket.getOutputStream().write(request[sent++]);
+                answer = readOrTimeout(socket.getInputStream());
+            }
+            Duration cutAfter = Duration.ofNanos(System.nanoTime() - started);
+
+            assertThat(answer).as("end of stream, no response").isEqualTo(-1);
+            assertThat(sent).isLessThan(request.length);
+            assertThat(cutAfter).isBetween(Duration.ofMillis(900), Duration.ofMillis(3000));
+        }
+        assertThat(droppedFor("deadline")).isEqualTo(1);
+    }
+
+    @Test
+    void connectionThatSendsNothingIsCutAtTheRequestDeadline() throws IOException {
+        start(AdminSettings.on(LOOPBACK_ANY_PORT, false).withRequestDeadline(Duration.ofMillis(500)));
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 5_000);
+            socket.setSoTimeout(10_000);
+            long started = System.nanoTime();
+
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofMillis(400), Duration.ofMillis(5000));
+        }
+    }
+
+    @Test
+    void keptAliveConnectionIdleLongerThanTheDeadlineIsStillServed() throws Exception {
+        start(AdminSettings.on(LOOPBACK_ANY_PORT, false).withRequestDeadline(Duration.ofMillis(500)));
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 5_000);
+            socket.setSoTimeout(5_000);
+
+            assertThat(sendAndReadOne(socket, "/live")).startsWith("HTTP/1.1 200");
+            Thread.sleep(1_000); // idle between requests is the idle timeout's business (30 s), not the deadline's
+            assertThat(sendAndReadOne(socket, "/live")).startsWith("HTTP/1.1 200");
+        }
+    }
+
+    @Test
+    void connectionOverTheLimitIsClosedAtOnceWhileTheOthersAreHeld() throws Exception {
+        start(false);
+        int limit = AdminSettings.DEFAULT_MAX_CONNECTIONS;
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < limit; i++) {
+                Socket s = new Socket();
+                held.add(s);
+                s.connect(address, 5_000);
+                s.setSoTimeout(5_000);
+                assertThat(sendAndReadOne(s, "/live")).as("connection %d", i + 1).startsWith("HTTP/1.1 200");
+            }
+
+            try (Socket extra = new Socket()) {
+                extra.connect(address, 5_000);
+                extra.setSoTimeout(5_000);
+                long started = System.nanoTime();
+                assertThat(readOrEnd(extra)).as("no answer but the end of the stream").isEqualTo(-1);
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
+            }
+            String metrics = sendAndReadOne(held.get(0), "/metrics"); // a held connection: no new slot needed
+            assertThat(PrometheusText.parse(metrics.substring(metrics.indexOf("\r\n\r\n") + 4))
+                    .value("sidecar_admin_connections_dropped_total{reason=\"limit\"}")).isEqualTo(1);
+            for (Socket s : held) { // the 64 are still served
+                assertThat(sendAndReadOne(s, "/ready")).startsWith("HTTP/1.1 503");
+            }
+
+            held.remove(0).close();
+            assertThat(servedWithin(Duration.ofSeconds(5))).as("a freed slot serves a new connection").isTrue();
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /** One byte, or -1 at end of stream, or 0 when nothing came within the socket's timeout. */
+    private static int readOrTimeout(InputStream in) throws IOException {
+        try {
+            int b = in.read();
+            return b == -1 ? -1 : 1;
+        } catch (SocketTimeoutException nothingYet) {
+            return 0;
+        } catch (SocketException reset) {
+            return -1;
+        }
+    }
+
+    /** A first byte or -1 (end of stream or reset). */
+    private static int readOrEnd(Socket s) throws IOException {
+        try {
+            return s.getInputStream().read();
+        } catch (SocketException reset) {
+            return -1;
+        }
+    }
+
+    /** Sends a kept-alive GET and reads exactly one response (head and Content-Length body). */
+    private static String sendAndReadOne(Socket s, String path) throws IOException {
+        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        InputStream in = s.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (head.indexOf("\r\n\r\n") < 0) {
+            int b = in.read();
+            if (b == -1) {
+                throw new IOException("closed after: " + head);
+            }
+            head.append((char) b);
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+        assertThat(m.find()).as(head.toString()).isTrue();
+        byte[] body = in.readNBytes(Integer.parseInt(m.group(1)));
+        return head + new String(body, StandardCharsets.UTF_8);
+    }
+
+    private boolean servedWithin(Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (RawHttp.request(address, "GET", "/live").status() == 200) {
+                    return true;
+                }
+            } catch (IOException | AssertionError closedAtOnce) {
+                // the slot is not free yet
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    private double droppedFor(String reason) throws IOException {
+        String body = RawHttp.request(address, "GET", "/metrics").body();
+        return PrometheusText.parse(body).value("sidecar_admin_connections_dropped_total{reason=\"" + reason + "\"}");
+    }
+
+    @Test
     void keepAliveServesSeveralRequestsOnOneConnection() throws IOException {
         start(false);
         String two = "GET /live HTTP/1.1\r\nHost: test\r\n\r\n"
@@ -297,7 +473,8 @@ class AdminServerTest {
     void bindingAPortInUseFailsWithTheAddressAndFlagInTheMessage() {
         start(false);
 
-        assertThatThrownBy(() -> AdminServer.start(AdminSettings.on(address, false), readiness, registry, () -> {}))
+        assertThatThrownBy(() -> AdminServer.start(AdminSettings.on(address, false), readiness, new PrometheusRegistry(),
+                () -> {}))
                 .isInstanceOf(AdminBindException.class)
                 .hasMessageStartingWith("cannot bind the admin endpoint to 127.0.0.1:" + address.getPort() + " (--admin-port): ");
     }

@@ -36,7 +36,7 @@ class OptionGrammarTest {
 
     /** Every kind of value, with the documented grammar applied to the value without surrounding spaces and tabs. */
     enum Kind {
-        PORT, ID, COUNT, DURATION, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
+        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
 
         private static final Pattern DURATION_FORM = Pattern.compile("([0-9]{1,9})(ms|s|m)?", Pattern.CASE_INSENSITIVE);
         private static final Pattern IPV4 = Pattern.compile("([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(/([0-9]{1,3}))?");
@@ -50,6 +50,8 @@ class OptionGrammarTest {
                 case ID -> v.matches("[0-9]{1,10}") && Long.parseLong(v) >= 1 && Long.parseLong(v) <= Integer.MAX_VALUE;
                 case COUNT -> v.matches("[0-9]{1,9}") && Long.parseLong(v) >= 1;
                 case DURATION -> isDuration(v);
+                case KEEPALIVE -> isDuration(v) && wholeSecondsUpTo(v, 32767);
+                case USER_TIMEOUT -> oneOf(v, "off", "0") || isDuration(v) && millis(v) <= Integer.MAX_VALUE;
                 case BOOL -> oneOf(v, "true", "false");
                 case PORT_LIST -> !v.isEmpty() && Arrays.stream(value.split(",", -1)).allMatch(e -> isPortRange(trim(e)));
                 case SUBNET_LIST -> subnets(value);
@@ -73,6 +75,23 @@ class OptionGrammarTest {
             String low = trim(v.substring(0, dash));
             String high = trim(v.substring(dash + 1));
             return isPort(low) && isPort(high) && Integer.parseInt(low) <= Integer.parseInt(high);
+        }
+
+        private static long millis(String v) {
+            Matcher m = DURATION_FORM.matcher(v);
+            m.matches();
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+            return switch (unit) {
+                case "ms" -> n;
+                case "m" -> n * 60_000;
+                default -> n * 1000;
+            };
+        }
+
+        private static boolean wholeSecondsUpTo(String v, long maxSeconds) {
+            long ms = millis(v);
+            return ms % 1000 == 0 && ms / 1000 <= maxSeconds;
         }
 
         private static boolean isDuration(String v) {
@@ -177,6 +196,8 @@ class OptionGrammarTest {
             new Opt("--shutdown-endpoint", Env.SHUTDOWN_ENDPOINT, Kind.BOOL, RUN),
             new Opt("--inbound-ips", Env.INBOUND_IPS, Kind.ADDRESS_LIST, RUN),
             new Opt("--max-connections", Env.MAX_CONNECTIONS, Kind.COUNT, RUN),
+            new Opt("--keepalive", Env.KEEPALIVE, Kind.KEEPALIVE, RUN),
+            new Opt("--user-timeout", Env.USER_TIMEOUT, Kind.USER_TIMEOUT, RUN),
             new Opt("--output", null, Kind.OUTPUT, SHOW));
 
     enum Origin { ATTACHED, SEPARATE, ENVIRONMENT }
@@ -335,6 +356,9 @@ class OptionGrammarTest {
         Arbitrary<String> valid = switch (kind) {
             case PORT -> Arbitraries.integers().between(0, 70000).map(String::valueOf);
             case ID -> Arbitraries.longs().between(0, 3_000_000_000L).map(String::valueOf);
+            case KEEPALIVE, USER_TIMEOUT -> Combinators.combine(Arbitraries.integers().between(0, 40000),
+                    Arbitraries.of("", "ms", "s", "m", "MS")).as((n, unit) -> n + unit)
+                    .flatMap(d -> Arbitraries.of(d, "off", "OFF", "0", "never"));
             case COUNT -> Arbitraries.longs().between(0, 2_000_000_000L).map(String::valueOf);
             case DURATION -> Combinators.combine(Arbitraries.integers().between(0, 5000), Arbitraries.of("", "ms", "s", "m", "MS", "h"))
                     .as((n, unit) -> n + unit);

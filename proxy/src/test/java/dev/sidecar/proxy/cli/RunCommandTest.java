@@ -120,4 +120,44 @@ class RunCommandTest {
         assertThat(c.convert("999999999")).isEqualTo(999_999_999);
         assertThatThrownBy(() -> c.convert("\u0664\u0662")).isInstanceOf(TypeConversionException.class); // Arabic-Indic 42
     }
+
+    @Test
+    void aKeepaliveInMillisecondsIsAUsageErrorNamingTheFlag() {
+        Cli cli = new Cli();
+
+        assertThat(cli.run("run", "--keepalive", "500ms")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.firstErrLine()).isEqualTo(
+                "sidecar: Invalid value for option '--keepalive': '500ms' must be whole seconds, 1s to 32767s");
+        assertThat(cli.installersMade).isZero();
+    }
+
+    @Test
+    void aZeroKeepaliveIsRejected() {
+        Cli cli = new Cli();
+
+        assertThat(cli.run("run", "--keepalive", "0")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.firstErrLine()).isEqualTo("sidecar: Invalid value for option '--keepalive': '0' must be more than zero");
+    }
+
+    @Test
+    void userTimeoutTakesOffOrZeroForTheKernelDefault() {
+        RunCommand.UserTimeoutConverter c = new RunCommand.UserTimeoutConverter();
+
+        assertThat(c.convert("off")).isZero();
+        assertThat(c.convert("0")).isZero();
+        assertThat(c.convert("OFF")).isZero();
+        assertThat(c.convert("20s")).isEqualTo(Duration.ofSeconds(20));
+        assertThatThrownBy(() -> c.convert("never")).isInstanceOf(TypeConversionException.class);
+        assertThatThrownBy(() -> c.convert("999999999m")).isInstanceOf(TypeConversionException.class);
+    }
+
+    @Test
+    void aBadUserTimeoutIsAUsageErrorNamingTheFlag() {
+        Cli cli = new Cli();
+
+        assertThat(cli.run("run", "--user-timeout", "soon")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.firstErrLine()).isEqualTo(
+                "sidecar: Invalid value for option '--user-timeout': 'soon' is not a duration; use e.g. 500ms, 2s or 1m");
+        assertThat(cli.installersMade).isZero();
+    }
 }
