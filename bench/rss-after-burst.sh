@@ -16,7 +16,7 @@
 #           memory trimmer off (-Dsidecar.heapTrimSeconds=0)
 #   after   the launcher's flags (docker/image/jvm.options)
 # With RSS_NMT=1 the JVM also tracks its native memory and `jcmd VM.native_memory summary` is
-# written to the run directory at idle, right after the burst and at the end of each trial.
+# written to the run directory at idle, with the burst held open and at the end of each trial.
 #
 # Knobs (environment): RSS_ROUNDS=3  BURST_CONNS=9900  BURST_SIZE=4096
 #   AFTER_SECONDS=60  RSS_CONFIGS=before,after  RSS_NMT=  RSS_MAX_SECONDS=1500  BENCH_NO_BUILD=1
