@@ -8,12 +8,13 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Gives memory back after a burst of connections: once per interval it looks at the heap (two
- * counters, no allocation worth naming) and, when {@link HeapTrimPolicy} says a burst is over and
+ * counters) and the number of open connections, and, when {@link HeapTrimPolicy} says a burst is over and
  * left the heap grown, runs one full collection. With the launcher's flags
  * ({@code -XX:-ShrinkHeapInSteps -XX:MaxHeapFreeRatio=40}) the collector then uncommits what it
  * freed at once, so the resident size comes back to near where it was before the burst.
@@ -46,7 +47,7 @@ final class HeapTrimmer implements AutoCloseable {
      * Starts trimming at the interval of {@value #INTERVAL_PROPERTY}, or does nothing (empty) when it
      * is 0 or the collector has no old generation to watch.
      */
-    static Optional<HeapTrimmer> startFromProperties() {
+    static Optional<HeapTrimmer> startFromProperties(IntSupplier openConnections) {
         String value = System.getProperty(INTERVAL_PROPERTY, Integer.toString(DEFAULT_INTERVAL_SECONDS)).trim();
         int seconds;
         try {
@@ -68,41 +69,46 @@ final class HeapTrimmer implements AutoCloseable {
             log.info("heap trimming off: this collector has no old generation to watch");
             return Optional.empty();
         }
-        return Optional.of(start(seconds, ManagementFactory.getMemoryMXBean(), old.get()));
+        return Optional.of(start(seconds, new Heap(ManagementFactory.getMemoryMXBean(), old.get(), openConnections)));
     }
 
-    private static HeapTrimmer start(int seconds, MemoryMXBean heap, MemoryPoolMXBean old) {
+    /** Where the samples come from. */
+    private record Heap(MemoryMXBean memory, MemoryPoolMXBean old, IntSupplier openConnections) {
+        HeapTrimPolicy.Sample sample() {
+            return new HeapTrimPolicy.Sample(memory.getHeapMemoryUsage().getCommitted(), old.getUsage().getUsed(),
+                    openConnections.getAsInt());
+        }
+    }
+
+    private static HeapTrimmer start(int seconds, Heap heap) {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "heap-trimmer");
             t.setDaemon(true);
             return t;
         });
-        HeapTrimPolicy policy = new HeapTrimPolicy(sample(heap, old), GROWTH_BYTES, QUIET_BYTES);
-        timer.scheduleWithFixedDelay(() -> tick(policy, heap, old), seconds, seconds, TimeUnit.SECONDS);
+        HeapTrimPolicy policy = new HeapTrimPolicy(heap.sample(), GROWTH_BYTES, QUIET_BYTES);
+        timer.scheduleWithFixedDelay(() -> tick(policy, heap), seconds, seconds, TimeUnit.SECONDS);
         return new HeapTrimmer(timer);
     }
 
-    private static void tick(HeapTrimPolicy policy, MemoryMXBean heap, MemoryPoolMXBean old) {
+    private static void tick(HeapTrimPolicy policy, Heap heap) {
         try {
-            HeapTrimPolicy.Sample before = sample(heap, old);
+            HeapTrimPolicy.Sample before = heap.sample();
             if (!policy.shouldTrim(before)) {
                 return;
             }
             long t0 = System.nanoTime();
             System.gc(); // with the serial collector: one full, stop-the-world collection
             long millis = (System.nanoTime() - t0) / 1_000_000;
-            HeapTrimPolicy.Sample after = sample(heap, old);
+            HeapTrimPolicy.Sample after = heap.sample();
             policy.trimmed(after);
-            log.info("heap trimmed after a burst: committed {} MiB -> {} MiB ({} MiB live), full collection took {} ms",
-                    before.committed() / MIB, after.committed() / MIB, after.oldUsed() / MIB, millis);
+            log.info("heap trimmed after a burst: committed {} MiB -> {} MiB ({} MiB live, {} connections open), "
+                    + "full collection took {} ms", before.committed() / MIB, after.committed() / MIB,
+                    after.oldUsed() / MIB, after.openConnections(), millis);
         } catch (RuntimeException e) {
             // A failed look must not end the schedule (an exception would cancel it silently).
             log.debug("heap trim skipped", e);
         }
-    }
-
-    private static HeapTrimPolicy.Sample sample(MemoryMXBean heap, MemoryPoolMXBean old) {
-        return new HeapTrimPolicy.Sample(heap.getHeapMemoryUsage().getCommitted(), old.getUsage().getUsed());
     }
 
     /** The heap pool that holds long-lived objects: "Tenured Gen" (serial), "G1 Old Gen", "PS Old Gen". */

@@ -10,7 +10,11 @@ class HeapTrimPolicyTest {
     private static final long GROWTH = 8 * MIB, QUIET = MIB;
 
     private static HeapTrimPolicy.Sample heap(long committedMib, long oldUsedMib) {
-        return new HeapTrimPolicy.Sample(committedMib * MIB, oldUsedMib * MIB);
+        return heap(committedMib, oldUsedMib, 0);
+    }
+
+    private static HeapTrimPolicy.Sample heap(long committedMib, long oldUsedMib, int open) {
+        return new HeapTrimPolicy.Sample(committedMib * MIB, oldUsedMib * MIB, open);
     }
 
     private static HeapTrimPolicy startingAt(long committedMib, long oldUsedMib) {
@@ -51,7 +55,7 @@ class HeapTrimPolicyTest {
         policy.shouldTrim(heap(40, 30));
 
         // Probes and scrapes promote a little while idle: less than QUIET per interval.
-        assertThat(policy.shouldTrim(new HeapTrimPolicy.Sample(40 * MIB, 31 * MIB - 1))).isTrue();
+        assertThat(policy.shouldTrim(new HeapTrimPolicy.Sample(40 * MIB, 31 * MIB - 1, 0))).isTrue();
     }
 
     @Test
@@ -65,6 +69,42 @@ class HeapTrimPolicyTest {
         assertThat(policy.shouldTrim(heap(48, 32))).isFalse();
         assertThat(policy.shouldTrim(heap(55, 32))).as("7 MiB above the new baseline").isFalse();
         assertThat(policy.shouldTrim(heap(56, 32))).as("8 MiB above it, and quiet").isTrue();
+    }
+
+    @Test
+    void aTrimDuringASlowBurstIsFollowedByAnotherOnceItsConnectionsClosed() {
+        HeapTrimPolicy policy = startingAt(12, 6);
+        policy.shouldTrim(heap(32, 20, 5000));
+        assertThat(policy.shouldTrim(heap(32, 20, 5000))).as("a pause in a burst looks quiet").isTrue();
+        policy.trimmed(heap(37, 20, 5000)); // everything was live: the heap even grew
+
+        assertThat(policy.shouldTrim(heap(37, 25, 8000))).as("the burst goes on").isFalse();
+        assertThat(policy.shouldTrim(heap(37, 25, 0))).as("its connections closed; the old generation cannot show it")
+                .isTrue();
+    }
+
+    @Test
+    void connectionsThatStayOpenAreNotCollectedAgainAndAgain() {
+        HeapTrimPolicy policy = startingAt(12, 6);
+        policy.shouldTrim(heap(50, 34, 9000));
+        assertThat(policy.shouldTrim(heap(50, 34, 9000))).isTrue();
+        policy.trimmed(heap(45, 30, 9000));
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(policy.shouldTrim(heap(45, 30, 6000))).as("a third of them closed").isFalse();
+        }
+    }
+
+    @Test
+    void anIdleHeapThatStaysLargeAfterATrimIsCollectedOnlyOnce() {
+        HeapTrimPolicy policy = startingAt(12, 6);
+        policy.shouldTrim(heap(40, 30, 0));
+        assertThat(policy.shouldTrim(heap(40, 30, 0))).isTrue();
+        policy.trimmed(heap(30, 20, 0));
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(policy.shouldTrim(heap(30, 20, 0))).isFalse();
+        }
     }
 
     @Test
