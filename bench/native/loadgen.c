@@ -7,9 +7,9 @@
  *       Latency of one connection = from socket() to the last response byte.
  *   loadgen pingpong IP PORT [-s size=64] [-m count=20000] [-t seconds=5] [-w warmup=1000]
  *       one persistent connection, SIZE bytes each way per round trip, one round trip at a time.
- *   loadgen hold     IP PORT [-n conns=1000] [-t seconds=60]
- *       opens N connections, proves each end to end with a 1-byte echo, prints "ready", then holds
- *       them idle until SIGTERM or the time is up.
+ *   loadgen hold     IP PORT [-n conns=1000] [-t seconds=60] [-s size=1]
+ *       opens N connections, proves each end to end with a SIZE-byte echo, prints "ready", then
+ *       holds them idle until SIGTERM or the time is up.
  *   loadgen probe    IP PORT [-s size=100] [-t seconds=20]
  *       retries one short exchange (as in rate) every millisecond until it succeeds; prints the
  *       CLOCK_REALTIME nanoseconds of the success, to time a proxy's start-up.
@@ -286,14 +286,16 @@ static int run_hold(void) {
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     int *fds = malloc((size_t)n * sizeof(int));
-    char b = 'h';
+    int size = opt_size > 0 ? opt_size : 1;
+    static char out[65536], in[65536];
+    memset(out, 'h', sizeof out);
     for (int i = 0; i < n; i++) {
         fds[i] = new_socket(0);
         struct timeval tv = {.tv_sec = 5};
         setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         if (connect(fds[i], (struct sockaddr *)&target, sizeof target) < 0) die("hold connect");
-        /* One byte there and back proves the connection is relayed end to end, not just accepted. */
-        if (write_all(fds[i], &b, 1) || read_all(fds[i], &b, 1)) die("hold echo");
+        /* Bytes there and back prove the connection is relayed end to end, not just accepted. */
+        if (write_all(fds[i], out, size) || read_all(fds[i], in, size)) die("hold echo");
     }
     printf("mode=hold ready conns=%d\n", n);
     fflush(stdout);

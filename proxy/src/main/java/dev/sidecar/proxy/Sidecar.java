@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +28,8 @@ import sun.misc.Signal;
  *   <li>install the redirect rules, unless an init container did ({@code installer == null});
  *   <li>drop to the proxy's uid and gid when running as root, and prove it for every thread;
  *   <li>start accepting, and mark each step in {@link Readiness};
- *   <li>prove the redirect end to end with a {@link SelfTest} probe (its sockets made while root).
+ *   <li>prove the redirect end to end with a {@link SelfTest} probe (its sockets made while root),
+ *       and give memory back after bursts of connections ({@link HeapTrimmer}).
  * </ol>
  * On SIGTERM or SIGINT it stops accepting, lets open connections finish for up to the grace period,
  * resets the rest and returns. The rules stay installed: if the proxy dies, the pod's traffic
@@ -77,6 +79,7 @@ public final class Sidecar {
     private final Readiness readiness;
     private final Listeners listeners;
     private final CountDownLatch stopSignal = new CountDownLatch(1);
+    private Optional<HeapTrimmer> heapTrimmer = Optional.empty();
     // A pod's interfaces may come up after the proxy: the self-test retries once a second this often.
     private static final int SELF_TEST_ATTEMPTS = 120;
 
@@ -138,6 +141,8 @@ public final class Sidecar {
         readiness.mark(Readiness.Step.LISTENERS_BOUND); // its /ready text: "listeners not accepting yet"
         log.info("accepting: inbound {}, outbound {}", listeners.address(RelayEvents.Direction.INBOUND),
                 listeners.address(RelayEvents.Direction.OUTBOUND));
+        // From here on the heap is what start-up left: the baseline that bursts are measured from.
+        heapTrimmer = HeapTrimmer.startFromProperties(listeners::openConnections);
         if (selfTest != null) {
             Thread probe = new Thread(() -> runSelfTest(selfTest), "redirect-self-test");
             probe.setDaemon(true);
@@ -195,6 +200,7 @@ public final class Sidecar {
             log.warn("shutdown grace of {} over: reset {} connection(s) still open", settings.shutdownGrace(), cut);
         }
         listeners.close();
+        heapTrimmer.ifPresent(HeapTrimmer::close);
         log.info("stopped; redirect rules left in place (remove them with: sidecar iptables remove)");
     }
 

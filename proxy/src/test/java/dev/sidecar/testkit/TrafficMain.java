@@ -61,7 +61,7 @@ public final class TrafficMain {
     private static void serve(int port) throws IOException {
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
-            server.bind(new InetSocketAddress(InetAddress.getByName("::"), port), 512);
+            server.bind(new InetSocketAddress(InetAddress.getByName("::"), port), 4096); // a burst of thousands waits here
             System.out.println("listening " + port);
             System.out.flush();
             while (true) {
