@@ -119,12 +119,18 @@ public final class Listeners implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
-                .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open));
+                .childHandler(initializer(e.direction()));
         try {
             return b.bind(e.address()).sync().channel();
         } catch (Exception ex) {
             throw new IOException("cannot listen on " + e.address() + " (" + e.direction().label() + "): " + ex.getMessage(), ex);
         }
+    }
+
+    private RelayInitializer initializer(Direction direction) {
+        RelaySocketOptions options = new RelaySocketOptions(settings);
+        UpstreamConnector upstream = new UpstreamConnector(options, settings.connectTimeoutMillis(direction));
+        return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, events, upstream), options, open);
     }
 
     private static EpollServerSocketChannel newServerChannel(boolean v6) {

@@ -6,8 +6,6 @@ import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import dev.sidecar.testkit.LeakCheckExtension;
 import dev.sidecar.testkit.RecordingRelayEvents;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -56,8 +54,9 @@ class FrontendHandlerTest {
     }
 
     private EmbeddedChannel accept(TargetResolver resolver) {
-        RelayInitializer listener = new RelayInitializer(Direction.OUTBOUND, RelaySettings.defaults(), resolver,
-                () -> new LoopGuard(List.of(4140, 4143)), events, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+        RelaySocketOptions options = new RelaySocketOptions(RelaySettings.defaults());
+        ListenerContext listener = new ListenerContext(Direction.OUTBOUND, resolver,
+                () -> new LoopGuard(List.of(4140, 4143)), events, new UpstreamConnector(options, 1000));
         EmbeddedChannel ch = new EmbeddedChannel() {
             @Override
             protected SocketAddress localAddress0() {

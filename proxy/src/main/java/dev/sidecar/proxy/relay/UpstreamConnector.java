@@ -1,0 +1,48 @@
+package dev.sidecar.proxy.relay;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+
+/**
+ * Opens the upstream side of a pair: a socket with the relay's options, registered on the
+ * accepted channel's event loop (so the pair shares one thread and its state needs no locks),
+ * connected to the target within the listener's connect timeout. Immutable; one per listener.
+ */
+final class UpstreamConnector {
+    private final RelaySocketOptions options;
+    private final int connectTimeoutMillis;
+
+    UpstreamConnector(RelaySocketOptions options, int connectTimeoutMillis) {
+        this.options = options;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+    }
+
+    /** A new, unregistered upstream channel for {@code target}, its pipeline holding {@code backend}. */
+    Channel newChannel(InetSocketAddress target, ChannelHandler backend) {
+        Channel upstream = new EpollSocketChannel(
+                target.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        options.applyTo(upstream);
+        upstream.config().setConnectTimeoutMillis(connectTimeoutMillis);
+        upstream.pipeline().addLast(backend);
+        return upstream;
+    }
+
+    /** Registers {@code upstream} on {@code client}'s event loop and connects it to {@code target}. */
+    ChannelFuture connect(Channel upstream, Channel client, InetSocketAddress target) {
+        ChannelPromise connected = upstream.newPromise();
+        client.eventLoop().register(upstream).addListener(registered -> {
+            if (registered.isSuccess()) {
+                upstream.connect(target, connected);
+            } else {
+                connected.setFailure(registered.cause());
+            }
+        });
+        return connected;
+    }
+}
