@@ -67,10 +67,10 @@ public final class Sidecar {
     private static final int SELF_TEST_ATTEMPTS = 120;
 
     /**
-     * Creates the event loops (and so loads Netty's native epoll library) but binds nothing yet.
+     * Creates the event loops (and so loads the native library of the settings' transport) but binds nothing yet.
      *
      * @param installer installs the rules at start-up; null with {@code --no-iptables}
-     * @throws StartupException when Netty's native epoll transport cannot be loaded
+     * @throws StartupException when that native transport cannot be loaded
      */
     public Sidecar(Settings settings, RedirectInstaller installer, RelayEvents events, Readiness readiness)
             throws StartupException {
@@ -79,8 +79,8 @@ public final class Sidecar {
         this.readiness = readiness;
         try {
             this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events);
-        } catch (IllegalStateException noEpoll) {
-            throw new StartupException(noEpoll.getMessage(), noEpoll);
+        } catch (IllegalStateException noTransport) {
+            throw new StartupException(noTransport.getMessage(), noTransport);
         }
     }
 

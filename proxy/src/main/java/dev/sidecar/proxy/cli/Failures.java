@@ -5,6 +5,7 @@ import dev.sidecar.iptables.IptablesCommandException;
 import dev.sidecar.iptables.IptablesEnvironmentException;
 import dev.sidecar.proxy.StartupException;
 import dev.sidecar.proxy.admin.AdminServer;
+import dev.sidecar.proxy.transport.TransportUnavailableException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,7 +39,7 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
         EXIT_CODES.put("0", "Success.");
         EXIT_CODES.put("1", "Unexpected failure; for 'check': the rules differ from the plan.");
         EXIT_CODES.put("2", "Invalid option or value; nothing was changed.");
-        EXIT_CODES.put("3", "Environment: iptables missing, not root / no CAP_NET_ADMIN, or no nat table.");
+        EXIT_CODES.put("3", "Environment: iptables missing, not root / no CAP_NET_ADMIN, no nat table, or the --transport asked for is unavailable.");
         EXIT_CODES.put("4", "iptables rejected the change; that family's table is unchanged.");
         EXIT_CODES.put("5", "run: a proxy or admin listener could not bind, or the privilege drop failed or could not be proven.");
     }
@@ -95,7 +96,7 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
         if (ex instanceof InvalidConfigException e) {
             code = USAGE;
             message = "Invalid value for option '--" + e.setting() + "': '" + e.value() + "': " + e.reason();
-        } else if (ex instanceof IptablesEnvironmentException) {
+        } else if (ex instanceof IptablesEnvironmentException || ex instanceof TransportUnavailableException) {
             code = ENVIRONMENT;
             message = ex.getMessage();
         } else if (ex instanceof StartupException || ex instanceof AdminServer.AdminBindException) {

@@ -9,6 +9,7 @@ import dev.sidecar.proxy.admin.AdminServer;
 import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
 import dev.sidecar.proxy.relay.RelaySettings;
+import dev.sidecar.proxy.transport.TransportChoice;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,6 +68,11 @@ public final class RunCommand implements Callable<Integer> {
             description = "After SIGTERM, how long open connections may take to finish before they are reset (env SIDECAR_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
     Duration shutdownGrace;
 
+    @Option(names = "--transport", paramLabel = "auto|io_uring|epoll", converter = TransportConverter.class,
+            defaultValue = "${env:SIDECAR_TRANSPORT:-auto}",
+            description = "Netty's native transport: io_uring, epoll, or auto (io_uring where the kernel and seccomp allow it, else epoll) (env SIDECAR_TRANSPORT). Default: ${DEFAULT-VALUE}.")
+    TransportChoice.Request transport;
+
     @Override
     public Integer call() throws Exception {
         admin.applyLogging();
@@ -75,14 +81,19 @@ public final class RunCommand implements Callable<Integer> {
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
                 outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
+        TransportChoice choice = TransportChoice.choose(transport);
+        log.info("transport: {} ({})", choice.transport().label(), choice.reason());
+        relay = relay.withTransport(choice.transport());
         log.info("configuration: {}; relay {}; admin port {}; shutdown grace {}", config, relay, admin.adminPort(), shutdownGrace);
         RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend());
         PrometheusRegistry registry = new PrometheusRegistry();
+        ProxyMetrics.registerInfo(registry, choice.transport().label(), new SidecarCommand.ManifestVersion().version());
         Readiness readiness = new Readiness();
         Sidecar proxy = new Sidecar(Sidecar.Settings.of(config, gid, relay, shutdownGrace), installer,
                 ProxyMetrics.register(registry), readiness);
         // The admin endpoint comes first, so probes see /live and the reason for 503 during start-up.
-        try (AdminServer adminServer = AdminServer.start(admin.settings(config.ipv6()), readiness, registry, proxy::stop)) {
+        try (AdminServer adminServer = AdminServer.start(admin.settings(config.ipv6()), choice.transport(), readiness,
+                registry, proxy::stop)) {
             log.info("admin endpoint on {}", adminServer.localAddresses());
             proxy.start();
             proxy.awaitSignalThenDrain();
@@ -106,6 +117,18 @@ public final class RunCommand implements Callable<Integer> {
         List<PortRange> skipped = new ArrayList<>(config.skipInboundPorts());
         skipped.add(PortRange.of(port));
         return config.toBuilder().skipInboundPorts(skipped).build();
+    }
+
+    /** {@code auto}, {@code io_uring} or {@code epoll}. */
+    static final class TransportConverter implements ITypeConverter<TransportChoice.Request> {
+        @Override
+        public TransportChoice.Request convert(String value) {
+            try {
+                return TransportChoice.Request.parse(value.trim().toLowerCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("'" + value + "' is not a transport; use auto, io_uring or epoll");
+            }
+        }
     }
 
     /** {@code 250ms}, {@code 2s}, {@code 1m}; a bare number means seconds. Must be positive. */

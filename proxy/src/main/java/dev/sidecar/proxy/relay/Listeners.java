@@ -1,21 +1,15 @@
 package dev.sidecar.proxy.relay;
 
-import dev.sidecar.proxy.net.Ipv6Only;
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.proxy.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -26,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The proxy's listening sockets, on Netty's native epoll transport. Two steps, so the sidecar can
+ * The proxy's listening sockets, on the {@link Transport} in the settings. Two steps, so the sidecar can
  * bind as root before anything else and only serve once it is safe to:
  * {@link #bind()} binds every endpoint but accepts nothing (connections wait in the kernel's
  * backlog), and {@link #startAccepting()} starts taking them. {@link #drain} stops accepting and
@@ -59,18 +53,19 @@ public final class Listeners implements AutoCloseable {
     /**
      * Creates the event loops; binds nothing yet.
      *
-     * @throws IllegalStateException when Netty's native epoll transport cannot load (with its cause)
+     * @throws IllegalStateException when the settings' native transport cannot load (with its cause)
      */
     public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events) {
-        if (!Epoll.isAvailable()) {
-            throw new IllegalStateException("native epoll transport unavailable (the proxy needs Linux x86_64): "
-                    + Epoll.unavailabilityCause(), Epoll.unavailabilityCause());
+        Throwable missing = settings.transport().unavailabilityCause();
+        if (missing != null) {
+            throw new IllegalStateException("native " + settings.transport().label()
+                    + " transport unavailable (the proxy needs Linux x86_64): " + missing, missing);
         }
         this.endpoints = List.copyOf(endpoints);
         this.settings = settings;
         this.resolver = resolver;
         this.events = events;
-        this.group = new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), EpollIoHandler.newFactory());
+        this.group = settings.transport().newEventLoopGroup(settings.eventLoopThreads(), null);
     }
 
     /**
@@ -115,11 +110,14 @@ public final class Listeners implements AutoCloseable {
         boolean v6 = e.address().getAddress() instanceof Inet6Address;
         ServerBootstrap b = new ServerBootstrap()
                 .group(group, group)
-                .channelFactory(() -> newServerChannel(v6))
+                .channelFactory(() -> settings.transport().newServerChannel(v6))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
                 .childHandler(initializer(e.direction()));
+        if (v6) {
+            b.option(Transport.IPV6_V6ONLY, 1); // [::] must not also claim 0.0.0.0
+        }
         try {
             return b.bind(e.address()).sync().channel();
         } catch (Exception ex) {
@@ -129,21 +127,9 @@ public final class Listeners implements AutoCloseable {
 
     private RelayInitializer initializer(Direction direction) {
         RelaySocketOptions options = new RelaySocketOptions(settings);
-        UpstreamConnector upstream = new UpstreamConnector(options, settings.connectTimeoutMillis(direction));
+        UpstreamConnector upstream = new UpstreamConnector(settings.transport(), options,
+                settings.connectTimeoutMillis(direction));
         return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, events, upstream), options, open);
-    }
-
-    private static EpollServerSocketChannel newServerChannel(boolean v6) {
-        EpollServerSocketChannel ch = new EpollServerSocketChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
-        if (v6) {
-            try {
-                Ipv6Only.apply(ch.fd().intValue()); // [::] must not also claim 0.0.0.0
-            } catch (IOException ex) {
-                ch.unsafe().closeForcibly();
-                throw new UncheckedIOException(ex);
-            }
-        }
-        return ch;
     }
 
     /** Starts accepting on every bound endpoint. */

@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.relay;
 
+import dev.sidecar.proxy.transport.Transport;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -21,6 +22,7 @@ import java.time.Duration;
  * @param highWaterMark pending bytes above which the peer is no longer read
  * @param eventLoopThreads event loop threads; 0 means Netty's default (two per available processor)
  * @param allocator where read buffers come from (pooled direct by default)
+ * @param transport Netty's native transport for the listeners and the relay's sockets
  */
 public record RelaySettings(
         Duration inboundConnectTimeout,
@@ -31,17 +33,20 @@ public record RelaySettings(
         int lowWaterMark,
         int highWaterMark,
         int eventLoopThreads,
-        ByteBufAllocator allocator) {
+        ByteBufAllocator allocator,
+        Transport transport) {
 
     /**
      * 1 s connect timeouts, reads of 1 KiB to 128 KiB, water marks 32/64 KiB, pooled direct buffers,
      * one event loop thread per available processor. Both channels of a connection share one loop,
      * so a second loop per processor (Netty's default) adds only threads, stacks and buffer arenas.
+     * The transport is epoll, which every Linux kernel has; {@code sidecar run} picks one with
+     * {@code --transport} ({@link dev.sidecar.proxy.transport.TransportChoice}).
      */
     public static RelaySettings defaults() {
         return new RelaySettings(Duration.ofSeconds(1), Duration.ofSeconds(1),
                 1024, 16 * 1024, 128 * 1024, 32 * 1024, 64 * 1024,
-                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT);
+                Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT, Transport.EPOLL);
     }
 
     public RelaySettings {
@@ -60,19 +65,13 @@ public record RelaySettings(
     /** A copy with both connect timeouts set. */
     public RelaySettings withConnectTimeouts(Duration inbound, Duration outbound) {
         return new RelaySettings(inbound, outbound, minReadBytes, initialReadBytes, maxReadBytes,
-                lowWaterMark, highWaterMark, eventLoopThreads, allocator);
+                lowWaterMark, highWaterMark, eventLoopThreads, allocator, transport);
     }
 
-    /** A copy with another number of event loop threads. */
-    public RelaySettings withEventLoopThreads(int threads) {
+    /** A copy on another transport. */
+    public RelaySettings withTransport(Transport transport) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator);
-    }
-
-    /** A copy with another buffer allocator. */
-    public RelaySettings withAllocator(ByteBufAllocator allocator) {
-        return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator);
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, transport);
     }
 
     /** Connect timeout in milliseconds for connections accepted in {@code direction}. */

@@ -5,8 +5,6 @@ import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.epoll.RelayEpollWorkaround;
 import io.netty.util.internal.PlatformDependent;
 
 /**
@@ -40,8 +38,6 @@ final class RelaySocketOptions {
         config.setWriteBufferWaterMark(waterMark);
         config.setRecvByteBufAllocator(recvAllocator);
         config.setAllocator(settings.allocator());
-        if (ch instanceof EpollSocketChannel epoll) {
-            RelayEpollWorkaround.keepRegistered(epoll);
-        }
+        settings.transport().prepareRelayChannel(ch);
     }
 }

@@ -1,11 +1,10 @@
 package dev.sidecar.proxy.relay;
 
+import dev.sidecar.proxy.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 
@@ -15,18 +14,19 @@ import java.net.InetSocketAddress;
  * connected to the target within the listener's connect timeout. Immutable; one per listener.
  */
 final class UpstreamConnector {
+    private final Transport transport;
     private final RelaySocketOptions options;
     private final int connectTimeoutMillis;
 
-    UpstreamConnector(RelaySocketOptions options, int connectTimeoutMillis) {
+    UpstreamConnector(Transport transport, RelaySocketOptions options, int connectTimeoutMillis) {
+        this.transport = transport;
         this.options = options;
         this.connectTimeoutMillis = connectTimeoutMillis;
     }
 
     /** A new, unregistered upstream channel for {@code target}, its pipeline holding {@code backend}. */
     Channel newChannel(InetSocketAddress target, ChannelHandler backend) {
-        Channel upstream = new EpollSocketChannel(
-                target.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        Channel upstream = transport.newSocketChannel(target.getAddress() instanceof Inet6Address);
         options.applyTo(upstream);
         upstream.config().setConnectTimeoutMillis(connectTimeoutMillis);
         upstream.pipeline().addLast(backend);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.sidecar.proxy.admin.AdminServer.AdminBindException;
 import dev.sidecar.proxy.admin.RawHttp.Response;
 import dev.sidecar.proxy.relay.RelayEvents.Failure;
+import dev.sidecar.proxy.transport.Transport;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,7 +48,7 @@ class AdminServerTest {
     }
 
     private void start(AdminSettings settings) {
-        server = AdminServer.start(settings, readiness, registry, () -> {
+        server = AdminServer.start(settings, Transport.EPOLL, readiness, registry, () -> {
             shutdownCalls.incrementAndGet();
             shutdownRan.countDown();
         });
@@ -260,7 +261,7 @@ class AdminServerTest {
     @Test
     void shutdownHookMayCloseTheAdminServerItself() throws Exception {
         CountDownLatch closed = new CountDownLatch(1);
-        server = AdminServer.start(AdminSettings.on(LOOPBACK_ANY_PORT, true), readiness, registry, () -> {
+        server = AdminServer.start(AdminSettings.on(LOOPBACK_ANY_PORT, true), Transport.EPOLL, readiness, registry, () -> {
             server.close();
             closed.countDown();
         });
@@ -297,7 +298,7 @@ class AdminServerTest {
     void bindingAPortInUseFailsWithTheAddressAndFlagInTheMessage() {
         start(false);
 
-        assertThatThrownBy(() -> AdminServer.start(AdminSettings.on(address, false), readiness, registry, () -> {}))
+        assertThatThrownBy(() -> AdminServer.start(AdminSettings.on(address, false), Transport.EPOLL, readiness, registry, () -> {}))
                 .isInstanceOf(AdminBindException.class)
                 .hasMessageStartingWith("cannot bind the admin endpoint to 127.0.0.1:" + address.getPort() + " (--admin-port): ");
     }

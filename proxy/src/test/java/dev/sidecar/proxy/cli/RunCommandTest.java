@@ -29,6 +29,16 @@ class RunCommandTest {
     }
 
     @Test
+    void anUnknownTransportIsAUsageErrorNamingTheFlagAndInstallsNothing() {
+        Cli cli = new Cli();
+
+        assertThat(cli.run("run", "--transport", "uring")).isEqualTo(Failures.USAGE);
+        assertThat(cli.firstErrLine()).isEqualTo(
+                "sidecar: Invalid value for option '--transport': 'uring' is not a transport; use auto, io_uring or epoll");
+        assertThat(cli.installersMade).isZero();
+    }
+
+    @Test
     void aZeroGraceIsRejected() {
         Cli cli = new Cli();
 

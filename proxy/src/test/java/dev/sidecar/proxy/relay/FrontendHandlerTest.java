@@ -3,6 +3,7 @@ package dev.sidecar.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.proxy.transport.Transport;
 import dev.sidecar.testkit.LeakCheckExtension;
 import dev.sidecar.testkit.RecordingRelayEvents;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -56,7 +57,7 @@ class FrontendHandlerTest {
     private EmbeddedChannel accept(TargetResolver resolver) {
         RelaySocketOptions options = new RelaySocketOptions(RelaySettings.defaults());
         ListenerContext listener = new ListenerContext(Direction.OUTBOUND, resolver,
-                () -> new LoopGuard(List.of(4140, 4143)), events, new UpstreamConnector(options, 1000));
+                () -> new LoopGuard(List.of(4140, 4143)), events, new UpstreamConnector(Transport.EPOLL, options, 1000));
         EmbeddedChannel ch = new EmbeddedChannel() {
             @Override
             protected SocketAddress localAddress0() {
