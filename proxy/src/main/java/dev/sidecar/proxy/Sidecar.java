@@ -9,6 +9,8 @@ import dev.sidecar.proxy.relay.Listeners;
 import dev.sidecar.proxy.relay.RelayEvents;
 import dev.sidecar.proxy.relay.RelaySettings;
 import dev.sidecar.proxy.relay.TargetResolver;
+import dev.sidecar.proxy.selftest.ProbeCatcher;
+import dev.sidecar.proxy.selftest.SelfTest;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -62,6 +64,7 @@ public final class Sidecar {
     private final RedirectInstaller installer;
     private final Readiness readiness;
     private final Listeners listeners;
+    private final ProbeCatcher probes = new ProbeCatcher();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
     // A pod's interfaces may come up after the proxy: the self-test retries once a second this often.
     private static final int SELF_TEST_ATTEMPTS = 120;
@@ -78,7 +81,7 @@ public final class Sidecar {
         this.installer = installer;
         this.readiness = readiness;
         try {
-            this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events);
+            this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events, probes);
         } catch (IllegalStateException noTransport) {
             throw new StartupException(noTransport.getMessage(), noTransport);
         }
@@ -105,7 +108,7 @@ public final class Sidecar {
         dropPrivileges(privileges);
         readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
         listeners.startAccepting();
-        readiness.mark(Readiness.Step.LISTENERS_BOUND); // its /ready text: "listeners not accepting yet"
+        readiness.mark(Readiness.Step.ACCEPTING);
         log.info("accepting: inbound {}, outbound {}", listeners.address(RelayEvents.Direction.INBOUND),
                 listeners.address(RelayEvents.Direction.OUTBOUND));
         if (selfTest != null) {
@@ -114,7 +117,7 @@ public final class Sidecar {
             probe.start();
         } else {
             log.info("redirect self-test skipped: started without root, so no probe can take an application's path");
-            readiness.mark(Readiness.Step.SELF_TEST_PASSED);
+            readiness.mark(Readiness.Step.REDIRECT_PROVEN);
         }
     }
 
@@ -128,12 +131,12 @@ public final class Sidecar {
 
     private void runSelfTest(SelfTest selfTest) {
         try {
-            selfTest.run(listeners, settings.redirect()).ifPresentOrElse(
+            selfTest.run(probes, settings.redirect()).ifPresentOrElse(
                     failure -> {
                         log.error("{}; /ready stays 503", failure);
                         readiness.fail(failure);
                     },
-                    () -> readiness.mark(Readiness.Step.SELF_TEST_PASSED));
+                    () -> readiness.mark(Readiness.Step.REDIRECT_PROVEN));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -171,10 +174,5 @@ public final class Sidecar {
     /** Asks {@link #awaitSignalThenDrain} to proceed, as a signal would (tests, embedding). */
     public void stop() {
         stopSignal.countDown();
-    }
-
-    /** The listeners, e.g. for an admin endpoint that reports open connections. */
-    public Listeners listeners() {
-        return listeners;
     }
 }

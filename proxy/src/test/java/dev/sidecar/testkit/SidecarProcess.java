@@ -40,7 +40,16 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** Starts {@code sidecar run args...} in {@code ns} and waits until it accepts connections. */
     public static SidecarProcess start(String ns, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("env", "SIDECAR_LOG_LEVEL=DEBUG", LAUNCHER.toString(), "run"));
+        return start(ns, List.of(), args);
+    }
+
+    /**
+     * As {@link #start(String, String...)}, with the launcher run by {@code wrapper} (a command and
+     * its arguments, e.g. one that installs a seccomp filter first).
+     */
+    public static SidecarProcess start(String ns, List<String> wrapper, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(List.of("env", "SIDECAR_LOG_LEVEL=DEBUG", LAUNCHER.toString(), "run"));
         cmd.addAll(List.of(args));
         SidecarProcess p = new SidecarProcess(new ProcessBuilder(NetnsLab.inNs(ns, cmd.toArray(String[]::new)))
                 .redirectErrorStream(true).start());

@@ -59,6 +59,9 @@ public final class AdminServer implements AutoCloseable {
         AdminServer server = new AdminServer(group, listeners);
         try {
             for (InetSocketAddress address : settings.bindAddresses()) {
+                if (transport.alreadyServed(address, settings.bindAddresses())) {
+                    continue; // the dual-stack 0.0.0.0 socket of this transport serves [::] too
+                }
                 ChannelFuture bound = bootstrap(group, transport, address, initializer).bind(address).awaitUninterruptibly();
                 if (!bound.isSuccess()) {
                     throw new AdminBindException(address, bound.cause());

@@ -39,12 +39,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
             pair.refuse(Failure.NO_ORIGINAL_DST, null);
             return;
         }
-        LoopGuard guard = listener.guard().get();
-        if (guard.answersProbe((InetSocketAddress) client.remoteAddress(), target)) {
+        if (listener.probes().catches((InetSocketAddress) client.remoteAddress(), target)) {
             client.close(); // the start-up self-test's own connection: checked, never relayed
             return;
         }
-        Failure refusal = admit(guard, target);
+        Failure refusal = admit(target);
         if (refusal != null) {
             pair.refuse(refusal, target);
             return;
@@ -52,15 +51,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
         // Nothing is asked of the client until the upstream is connected, so early bytes wait in
         // the kernel, in order. (Once the client has sent FIN, Netty's RDHUP handling reads what
         // the kernel holds even with AUTO_READ off, at most one socket receive buffer; those
-        // bytes wait, in order, on the connecting upstream channel and are flushed on connect.)
+        // bytes, and the FIN, wait in order on the connecting upstream channel until it connects.)
         Channel upstream = listener.upstream().newChannel(target, new BackendHandler(pair));
         pair.opened(target, upstream);
         listener.upstream().connect(upstream, client, target).addListener(this);
     }
 
     /** Why the connection to {@code target} must not be relayed, or null when it may be. */
-    private Failure admit(LoopGuard guard, InetSocketAddress target) {
-        return guard.check(target, (InetSocketAddress) client.localAddress());
+    private Failure admit(InetSocketAddress target) {
+        return listener.guard().get().check(target, (InetSocketAddress) client.localAddress());
     }
 
     /** The upstream connect finished: start relaying both ways, or reset the client. */
@@ -74,8 +73,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
             pair.connectFailed(connect.cause());
             return;
         }
-        pair.connected();
-        pair.upstream().flush(); // bytes (or a FIN) the kernel handed us early wait in its outbound buffer
+        pair.connected(); // flushes what the kernel handed us early, and passes an early FIN on
         client.read();
         pair.upstream().read();
     }
@@ -88,6 +86,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!pair.upstreamConnected()) {
+            return; // early bytes wait in the upstream's outbound buffer; connected() flushes them
+        }
         Channel upstream = pair.upstream();
         upstream.flush();
         if (upstream.isWritable() && !pair.clientEof()) {

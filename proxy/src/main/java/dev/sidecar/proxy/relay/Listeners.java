@@ -1,6 +1,7 @@
 package dev.sidecar.proxy.relay;
 
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.proxy.selftest.ProbeCatcher;
 import dev.sidecar.proxy.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The proxy's listening sockets, on the {@link Transport} in the settings. Two steps, so the sidecar can
@@ -41,21 +41,32 @@ public final class Listeners implements AutoCloseable {
     /** One address to listen on, and which way its connections go. */
     public record Endpoint(Direction direction, InetSocketAddress address) {}
 
+    /** A bound listening socket and the direction of its connections. */
+    private record Server(Direction direction, Channel channel) {}
+
     private final List<Endpoint> endpoints;
     private final RelaySettings settings;
     private final TargetResolver resolver;
     private final RelayEvents events;
+    private final ProbeCatcher probes;
     private final EventLoopGroup group;
     private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
-    private final List<Channel> servers = new ArrayList<>();
+    private final List<Server> servers = new ArrayList<>();
     private volatile LoopGuard guard = new LoopGuard(List.of());
+
+    /** As the five-argument constructor, with no self-test probes expected. */
+    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events) {
+        this(endpoints, settings, resolver, events, new ProbeCatcher());
+    }
 
     /**
      * Creates the event loops; binds nothing yet.
      *
+     * @param probes catches the redirect self-test's probe connections, which are never relayed
      * @throws IllegalStateException when the settings' native transport cannot load (with its cause)
      */
-    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events) {
+    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
+            ProbeCatcher probes) {
         Throwable missing = settings.transport().unavailabilityCause();
         if (missing != null) {
             throw new IllegalStateException("native " + settings.transport().label()
@@ -65,6 +76,7 @@ public final class Listeners implements AutoCloseable {
         this.settings = settings;
         this.resolver = resolver;
         this.events = events;
+        this.probes = probes;
         this.group = settings.transport().newEventLoopGroup(settings.eventLoopThreads(), null);
     }
 
@@ -86,19 +98,25 @@ public final class Listeners implements AutoCloseable {
 
     /**
      * Binds every endpoint, paused. Ports given as 0 get an ephemeral port, which
-     * {@link #address(Direction)} reports; the loop guard refuses targets on any bound port.
+     * {@link #address(Direction)} reports; the loop guard refuses targets on any bound port. On a
+     * transport whose {@code 0.0.0.0} socket is dual-stack, {@code [::]} of the same port needs
+     * and gets no socket of its own.
      *
      * @throws IOException naming the address that could not be bound
      */
     public List<InetSocketAddress> bind() throws IOException {
         List<InetSocketAddress> bound = new ArrayList<>();
         List<Integer> ports = new ArrayList<>();
+        List<InetSocketAddress> requested = endpoints.stream().map(Endpoint::address).toList();
         for (Endpoint e : endpoints) {
+            if (settings.transport().alreadyServed(e.address(), requested)) {
+                continue;
+            }
             Channel server = bindOne(e);
             InetSocketAddress local = (InetSocketAddress) server.localAddress();
             bound.add(local);
             ports.add(local.getPort());
-            servers.add(server);
+            servers.add(new Server(e.direction(), server));
         }
         // Ephemeral ports are known only now; nothing has been accepted yet, so no connection saw
         // the empty guard.
@@ -129,37 +147,25 @@ public final class Listeners implements AutoCloseable {
         RelaySocketOptions options = new RelaySocketOptions(settings);
         UpstreamConnector upstream = new UpstreamConnector(settings.transport(), options,
                 settings.connectTimeoutMillis(direction));
-        return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, events, upstream), options, open);
+        return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, probes, events, upstream),
+                options, open);
     }
 
     /** Starts accepting on every bound endpoint. */
     public void startAccepting() {
-        for (Channel server : servers) {
-            server.config().setAutoRead(true);
+        for (Server server : servers) {
+            server.channel().config().setAutoRead(true);
         }
     }
 
     /** The first bound address for {@code direction}, e.g. to find an ephemeral port. */
     public InetSocketAddress address(Direction direction) {
-        for (int i = 0; i < servers.size(); i++) {
-            if (endpoints.get(i).direction() == direction) {
-                return (InetSocketAddress) servers.get(i).localAddress();
+        for (Server server : servers) {
+            if (server.direction() == direction) {
+                return (InetSocketAddress) server.channel().localAddress();
             }
         }
         throw new IllegalStateException("no " + direction.label() + " listener bound");
-    }
-
-    /**
-     * Makes the next connection from local source port {@code sourcePort} a self-test probe: its
-     * original destination goes to {@code onArrival} and it is closed, not relayed.
-     */
-    public void expectProbe(int sourcePort, Consumer<InetSocketAddress> onArrival) {
-        guard = guard.expectingProbe(sourcePort, onArrival);
-    }
-
-    /** Ends a probe expectation set by {@link #expectProbe}. */
-    public void clearProbe() {
-        guard = guard.withoutProbe();
     }
 
     /** The guard in force: it refuses targets on any bound port. */
@@ -179,8 +185,8 @@ public final class Listeners implements AutoCloseable {
      * @return how many connections had to be reset
      */
     public int drain(Duration grace) throws InterruptedException {
-        for (Channel server : servers) {
-            server.close().awaitUninterruptibly();
+        for (Server server : servers) {
+            server.channel().close().awaitUninterruptibly();
         }
         long deadline = System.nanoTime() + grace.toNanos();
         while (!open.isEmpty() && System.nanoTime() < deadline) {
@@ -196,8 +202,8 @@ public final class Listeners implements AutoCloseable {
     /** Closes every channel and stops the event loops. */
     @Override
     public void close() {
-        for (Channel server : servers) {
-            server.close();
+        for (Server server : servers) {
+            server.channel().close();
         }
         open.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -21,6 +21,7 @@ final class RelayPair {
     private InetSocketAddress target;
     private long fromClient;
     private long fromTarget;
+    private boolean upstreamConnected;
     private boolean clientEof; // the client sent FIN
     private boolean targetEof; // the target sent FIN
     private boolean clientFinPassed; // ... and the target has received it
@@ -59,8 +60,23 @@ final class RelayPair {
         return targetEof;
     }
 
+    /**
+     * The upstream connect succeeded: what the client sent meanwhile (bytes, then perhaps its FIN)
+     * goes out now. Nothing is flushed to a connecting channel before: io_uring, unlike epoll,
+     * does not hold a flush until the connect completes.
+     */
     void connected() {
+        upstreamConnected = true;
         listener.events().connected(listener.direction(), System.nanoTime() - openedAt);
+        upstream.flush();
+        if (clientEof) {
+            passClientFin();
+        }
+    }
+
+    /** Whether the upstream is connected, so bytes written to it may be flushed. */
+    boolean upstreamConnected() {
+        return upstreamConnected;
     }
 
     /** The upstream connect failed: count why, log it, reset the client. */
@@ -89,9 +105,15 @@ final class RelayPair {
         listener.events().relayed(listener.direction(), false, bytes);
     }
 
-    /** The client sent FIN: pass it on to the target after the client's data. */
+    /** The client sent FIN: pass it on to the target after the client's data, once connected. */
     void clientFin() {
         clientEof = true;
+        if (upstreamConnected) {
+            passClientFin();
+        }
+    }
+
+    private void passClientFin() {
         Relay.shutdownOutputAfterFlush(upstream, fin -> {
             clientFinPassed = fin.isSuccess();
             afterFin(fin.isSuccess());

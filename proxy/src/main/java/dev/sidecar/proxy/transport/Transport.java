@@ -13,11 +13,15 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.epoll.RelayEpollWorkaround;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.Collection;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -26,9 +30,11 @@ import java.util.concurrent.ThreadFactory;
  * for event loops and channels, so both transports are served by the same code.
  *
  * <p>epoll creates sockets of the address's family. io_uring (Netty 4.2.18) always creates
- * dual-stack IPv6 sockets when the kernel has IPv6: an IPv4 address is bound or connected as its
- * v4-mapped form, and the kernel still keeps the connection's IPv4 addresses, so
- * {@code SO_ORIGINAL_DST} at {@code SOL_IP} answers for it as for an IPv4 socket.
+ * IPv6 sockets when the kernel has IPv6: an IPv4 address is bound or connected as its v4-mapped
+ * form, and the kernel still keeps the connection's IPv4 addresses, so {@code SO_ORIGINAL_DST} at
+ * {@code SOL_IP} answers for it as for an IPv4 socket. One difference shows: Netty binds the IPv4
+ * wildcard {@code 0.0.0.0} of such a socket as {@code [::]}, dual-stack, so on io_uring one socket
+ * serves both wildcards of a port ({@link #servesBothWildcards}).
  */
 public enum Transport {
     /** Linux epoll, readiness based: Netty's long-standing native transport. */
@@ -77,6 +83,12 @@ public enum Transport {
         }
 
         @Override
+        public boolean servesBothWildcards() {
+            // Netty decides the sockets' family when its native library loads, on first use.
+            return unavailabilityCause() == null && Socket.isIPv6Preferred();
+        }
+
+        @Override
         public void prepareRelayChannel(Channel ch) {
             // Nothing: completions, not an interest set, drive io_uring, so epoll's bug has no
             // counterpart here (RelayTest's half-close cases prove it on both transports).
@@ -119,6 +131,25 @@ public enum Transport {
 
     /** A new, unregistered TCP socket able to connect to an IPv6 ({@code ipv6}) or IPv4 address. */
     public abstract Channel newSocketChannel(boolean ipv6);
+
+    /**
+     * Whether a listener bound to {@code 0.0.0.0} is a dual-stack {@code [::]} socket, which also
+     * accepts IPv6 connections (as Netty's io_uring sockets are).
+     */
+    public boolean servesBothWildcards() {
+        return false;
+    }
+
+    /**
+     * Whether {@code address} needs no socket of its own because another of {@code all} already
+     * serves it: {@code [::]:port} beside {@code 0.0.0.0:port} on a transport that
+     * {@link #servesBothWildcards}.
+     */
+    public boolean alreadyServed(InetSocketAddress address, Collection<InetSocketAddress> all) {
+        return servesBothWildcards() && address.getAddress() instanceof Inet6Address && address.getAddress().isAnyLocalAddress()
+                && all.stream().anyMatch(a -> !(a.getAddress() instanceof Inet6Address) && a.getAddress().isAnyLocalAddress()
+                        && a.getPort() == address.getPort());
+    }
 
     /** Whatever this transport needs on a relay socket (accepted or upstream) before it is used. */
     public abstract void prepareRelayChannel(Channel ch);

@@ -79,13 +79,17 @@ class AdminServerTest {
         assertThat(before.body()).isEqualTo(Readiness.Step.RULES_INSTALLED.pending() + "\n");
 
         readiness.mark(Readiness.Step.RULES_INSTALLED);
-        readiness.mark(Readiness.Step.LISTENERS_BOUND);
+        Response rulesOnly = RawHttp.request(address, "GET", "/ready");
+        assertThat(rulesOnly.body()).isEqualTo("privileges not dropped yet\n");
         readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
+        Response notAccepting = RawHttp.request(address, "GET", "/ready");
+        assertThat(notAccepting.body()).isEqualTo("listeners not accepting yet\n");
+        readiness.mark(Readiness.Step.ACCEPTING);
         Response almost = RawHttp.request(address, "GET", "/ready");
         assertThat(almost.status()).isEqualTo(503);
-        assertThat(almost.body()).isEqualTo(Readiness.Step.SELF_TEST_PASSED.pending() + "\n");
+        assertThat(almost.body()).isEqualTo("redirect self-test has not passed yet\n");
 
-        readiness.mark(Readiness.Step.SELF_TEST_PASSED);
+        readiness.mark(Readiness.Step.REDIRECT_PROVEN);
         Response after = RawHttp.request(address, "GET", "/ready");
         assertThat(after.status()).isEqualTo(200);
         assertThat(after.body()).isEqualTo("ready\n");

@@ -3,9 +3,12 @@ package dev.sidecar.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.proxy.selftest.ProbeCatcher;
 import dev.sidecar.proxy.transport.Transport;
 import dev.sidecar.testkit.LeakCheckExtension;
 import dev.sidecar.testkit.RecordingRelayEvents;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -19,6 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FrontendHandlerTest {
     private static final InetSocketAddress LISTENER = new InetSocketAddress("127.0.0.1", 4140);
     private final RecordingRelayEvents events = new RecordingRelayEvents();
+    private int readsRequested;
 
     @Test
     void aConnectionToTheListenerItselfIsClosedAndCountedAsALoop() {
@@ -47,17 +51,20 @@ class FrontendHandlerTest {
     }
 
     @Test
-    void refusedConnectionsReadNothing() {
+    void refusedConnectionsNeverAskTheClientForBytes() {
         EmbeddedChannel ch = accept(accepted -> LISTENER);
+        EmbeddedChannel unredirected = accept(accepted -> null);
 
-        assertThat(ch.<Object>readInbound()).isNull();
+        // A read request would pull the client's bytes into the proxy for nothing.
+        assertThat(readsRequested).isZero();
         assertThat(ch.finish()).isFalse();
+        assertThat(unredirected.finish()).isFalse();
     }
 
     private EmbeddedChannel accept(TargetResolver resolver) {
         RelaySocketOptions options = new RelaySocketOptions(RelaySettings.defaults());
         ListenerContext listener = new ListenerContext(Direction.OUTBOUND, resolver,
-                () -> new LoopGuard(List.of(4140, 4143)), events, new UpstreamConnector(Transport.EPOLL, options, 1000));
+                () -> new LoopGuard(List.of(4140, 4143)), new ProbeCatcher(), events, new UpstreamConnector(Transport.EPOLL, options, 1000));
         EmbeddedChannel ch = new EmbeddedChannel() {
             @Override
             protected SocketAddress localAddress0() {
@@ -70,6 +77,13 @@ class FrontendHandlerTest {
             }
         };
         ch.config().setAutoRead(false);
+        ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) {
+                readsRequested++;
+                ctx.read();
+            }
+        });
         ch.pipeline().addLast(new FrontendHandler(listener));
         ch.pipeline().fireChannelActive();
         ch.runPendingTasks();

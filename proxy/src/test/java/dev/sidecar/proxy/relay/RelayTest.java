@@ -238,6 +238,22 @@ class RelayTest {
     }
 
     @Test
+    void earlyBytesAndFinWaitForTheConnectInsteadOfFailingIt() throws Exception {
+        try (ServerSocket silent = TestPeer.silent(1); BacklogFiller filler = new BacklogFiller(silent)) {
+            InetSocketAddress proxy = proxyTo((InetSocketAddress) silent.getLocalSocketAddress(), Duration.ofMillis(500));
+
+            try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+                client.getOutputStream().write("early bytes".getBytes(StandardCharsets.US_ASCII));
+                client.shutdownOutput();
+                assertThat(readToEnd(client.getInputStream())).isEqualTo("reset after 0 bytes");
+            }
+            awaitClosed();
+            // The connect timed out; nothing was written to the connecting socket meanwhile.
+            assertThat(events.events()).containsExactly("opened outbound", "failed outbound timeout", "closed outbound");
+        }
+    }
+
+    @Test
     void connectionToTheProxyItselfIsRefusedAsALoop() throws Exception {
         listeners = new Listeners(List.of(new Listeners.Endpoint(Direction.OUTBOUND, loopback(0))),
                 settings(), accepted -> (InetSocketAddress) accepted.localAddress(), events);
