@@ -107,6 +107,20 @@ public enum Transport {
      */
     public static final ChannelOption<Integer> IPV6_V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
 
+    /** Netty's switch for multishot POLLIN on io_uring, read once when its io_uring classes load. */
+    static final String MULTISHOT_POLL_IN = "io.netty.iouring.pollAddMultishotEnabled";
+
+    static {
+        // A multishot POLLIN reports new data once, as an edge. Netty 4.2.18 remembers whether the
+        // socket still holds data from its last read's completion, and a read renewed after the
+        // relay paused for backpressure waits for an edge that a blocked sender never makes: a
+        // suspected cause of the stalls on io_uring in bench/LIMITS.md. A one-shot POLLIN, armed
+        // again at every renewed read, answers at once while data is there. Not yet proven.
+        if (System.getProperty(MULTISHOT_POLL_IN) == null) {
+            System.setProperty(MULTISHOT_POLL_IN, "false");
+        }
+    }
+
     private final String label;
 
     Transport(String label) {

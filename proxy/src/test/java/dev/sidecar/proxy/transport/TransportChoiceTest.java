@@ -12,6 +12,14 @@ import org.junit.jupiter.api.Timeout;
 /** The transport decision on this machine's real kernel (io_uring may or may not be allowed here). */
 @Timeout(30)
 class TransportChoiceTest {
+    // Loaded before any test touches Netty's io_uring classes, as in the sidecar.
+    private static final Transport[] TRANSPORTS = Transport.values();
+
+    @Test
+    void ioUringWaitsForDataWithOneShotPollsWhichAnswerWhileDataIsThere() {
+        assertThat(TRANSPORTS).contains(Transport.IO_URING);
+        assertThat(IoUring.isPollAddMultishotEnabled()).isFalse();
+    }
 
     @Test
     void epollWorksOnEveryLinuxKernelAndIsTakenWhenAskedFor() {
