@@ -11,6 +11,8 @@ import dev.sidecar.proxy.relay.Listeners;
 import dev.sidecar.proxy.relay.RelayEvents;
 import dev.sidecar.proxy.relay.RelaySettings;
 import dev.sidecar.proxy.relay.TargetResolver;
+import dev.sidecar.proxy.selftest.ProbeCatcher;
+import dev.sidecar.proxy.selftest.SelfTest;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -78,16 +80,17 @@ public final class Sidecar {
     private final RedirectInstaller installer;
     private final Readiness readiness;
     private final Listeners listeners;
+    private final ProbeCatcher probes = new ProbeCatcher();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
     private Optional<HeapTrimmer> heapTrimmer = Optional.empty();
     // A pod's interfaces may come up after the proxy: the self-test retries once a second this often.
     private static final int SELF_TEST_ATTEMPTS = 120;
 
     /**
-     * Creates the event loops (and so loads Netty's native epoll library) but binds nothing yet.
+     * Creates the event loops (and so loads the native library of the settings' transport) but binds nothing yet.
      *
      * @param installer installs the rules at start-up; null with {@code --no-iptables}
-     * @throws StartupException when Netty's native epoll transport cannot be loaded
+     * @throws StartupException when that native transport cannot be loaded
      */
     public Sidecar(Settings settings, RedirectInstaller installer, RelayEvents events, Readiness readiness)
             throws StartupException {
@@ -95,10 +98,10 @@ public final class Sidecar {
         this.installer = installer;
         this.readiness = readiness;
         try {
-            this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events,
+            this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events, probes,
                     InboundDestinations.only(inboundAddresses(settings.inboundIps())));
-        } catch (IllegalStateException noEpoll) {
-            throw new StartupException(noEpoll.getMessage(), noEpoll);
+        } catch (IllegalStateException noTransport) {
+            throw new StartupException(noTransport.getMessage(), noTransport);
         }
     }
 
@@ -138,7 +141,7 @@ public final class Sidecar {
         dropPrivileges(privileges);
         readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
         listeners.startAccepting();
-        readiness.mark(Readiness.Step.LISTENERS_BOUND); // its /ready text: "listeners not accepting yet"
+        readiness.mark(Readiness.Step.ACCEPTING);
         log.info("accepting: inbound {}, outbound {}", listeners.address(RelayEvents.Direction.INBOUND),
                 listeners.address(RelayEvents.Direction.OUTBOUND));
         // From here on the heap is what start-up left: the baseline that bursts are measured from.
@@ -149,7 +152,7 @@ public final class Sidecar {
             probe.start();
         } else {
             log.info("redirect self-test skipped: started without root, so no probe can take an application's path");
-            readiness.mark(Readiness.Step.SELF_TEST_PASSED);
+            readiness.mark(Readiness.Step.REDIRECT_PROVEN);
         }
     }
 
@@ -163,12 +166,12 @@ public final class Sidecar {
 
     private void runSelfTest(SelfTest selfTest) {
         try {
-            selfTest.run(listeners, settings.redirect()).ifPresentOrElse(
+            selfTest.run(probes, settings.redirect()).ifPresentOrElse(
                     failure -> {
                         log.error("{}; /ready stays 503", failure);
                         readiness.fail(failure);
                     },
-                    () -> readiness.mark(Readiness.Step.SELF_TEST_PASSED));
+                    () -> readiness.mark(Readiness.Step.REDIRECT_PROVEN));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -207,10 +210,5 @@ public final class Sidecar {
     /** Asks {@link #awaitSignalThenDrain} to proceed, as a signal would (tests, embedding). */
     public void stop() {
         stopSignal.countDown();
-    }
-
-    /** The listeners, e.g. for an admin endpoint that reports open connections. */
-    public Listeners listeners() {
-        return listeners;
     }
 }

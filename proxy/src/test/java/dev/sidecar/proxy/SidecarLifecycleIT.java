@@ -2,6 +2,7 @@ package dev.sidecar.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sidecar.proxy.transport.Transport;
 import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.Payload;
 import dev.sidecar.testkit.SidecarProcess;
@@ -13,13 +14,24 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Start, SIGTERM and crash of {@code bin/sidecar run} in a pod namespace with a server namespace next to it. */
+/**
+ * Start, SIGTERM and crash of {@code bin/sidecar run} in a pod namespace with a server namespace
+ * next to it, on each transport.
+ */
 @Tag("netns")
+@ParameterizedClass(name = "{0}")
+@EnumSource(Transport.class)
 @Timeout(120)
 class SidecarLifecycleIT {
     private static final long MIB = 1024 * 1024;
     private static final String POD = "198.18.4.1", SERVER = "198.18.4.2";
+
+    @Parameter
+    Transport transport;
 
     private NetnsLab lab;
     private Traffic traffic;
@@ -49,7 +61,7 @@ class SidecarLifecycleIT {
 
     @Test
     void sigtermDuringTransferLetsItFinishExitsZeroAndKeepsTheRules() throws Exception {
-        SidecarProcess sidecar = SidecarProcess.start(podNs, "--ipv6=false", "--shutdown-grace", "10s");
+        SidecarProcess sidecar = SidecarProcess.start(podNs, "--transport", transport.label(), "--ipv6=false", "--shutdown-grace", "10s");
         try {
             // 24 MiB at 12 MiB/s: still running when SIGTERM comes, done well within the grace.
             Process client = traffic.start(podNs, 1000, SERVER, 8080, 24 * MIB, 11, 1 * MIB, 12, 12);
@@ -73,10 +85,10 @@ class SidecarLifecycleIT {
 
     @Test
     void secondRunAfterKillNineStartsCleanlyWithoutDuplicateRules() throws Exception {
-        SidecarProcess first = SidecarProcess.start(podNs, "--ipv6=false");
+        SidecarProcess first = SidecarProcess.start(podNs, "--transport", transport.label(), "--ipv6=false");
         first.kill();
 
-        SidecarProcess second = SidecarProcess.start(podNs, "--ipv6=false");
+        SidecarProcess second = SidecarProcess.start(podNs, "--transport", transport.label(), "--ipv6=false");
         try {
             assertThat(ruleCount("proxy-init/redirect-all-outgoing")).isEqualTo(1);
             assertThat(ruleCount("proxy-init/install-proxy-init-output")).isEqualTo(1);

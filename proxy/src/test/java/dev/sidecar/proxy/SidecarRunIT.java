@@ -9,17 +9,22 @@ import dev.sidecar.testkit.Traffic;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.sidecar.proxy.transport.Transport;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code bin/sidecar run} in a pod namespace between a client and a server namespace, started as
  * a user would (as root; it installs the rules and drops to 2102). Real iptables, real REDIRECT,
- * real SO_ORIGINAL_DST.
+ * real SO_ORIGINAL_DST. The whole class runs once per transport ({@code --transport epoll}, then
+ * {@code --transport io_uring}), each with a pod of its own.
  *
  * <pre>
  *  client 198.18.1.2 ── 198.18.1.1 pod 198.18.2.1 ── 198.18.2.2 server
@@ -28,6 +33,8 @@ import org.junit.jupiter.api.Timeout;
  * </pre>
  */
 @Tag("netns")
+@ParameterizedClass(name = "{0}")
+@EnumSource(Transport.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
 class SidecarRunIT {
@@ -37,13 +44,16 @@ class SidecarRunIT {
     private static final String POD_IN = "198.18.1.1", CLIENT = "198.18.1.2", POD_OUT = "198.18.2.1", SERVER = "198.18.2.2";
     private static final String POD_IN6 = "2001:db8:1::1", CLIENT6 = "2001:db8:1::2", POD_OUT6 = "2001:db8:2::1", SERVER6 = "2001:db8:2::2";
 
+    @Parameter
+    Transport transport;
+
     private NetnsLab lab;
     private Traffic traffic;
     private SidecarProcess sidecar;
     private Traffic.Server server, app;
     private String clientNs, podNs, serverNs;
 
-    @BeforeAll
+    @BeforeParameterizedClassInvocation
     void startPod() throws Exception {
         assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         lab = new NetnsLab("rly");
@@ -63,11 +73,11 @@ class SidecarRunIT {
         traffic.serve(serverNs, 0, 9001);
         app = traffic.serve(podNs, APP_UID, 8080);
         traffic.serve(podNs, APP_UID, 9002);
-        sidecar = SidecarProcess.start(podNs, "--ipv6", "--skip-outbound-ports", "9001",
+        sidecar = SidecarProcess.start(podNs, "--transport", transport.label(), "--ipv6", "--skip-outbound-ports", "9001",
                 "--skip-inbound-ports", "9002", "--connect-timeout", "1s", "--shutdown-grace", "5s");
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     void stopPod() throws Exception {
         if (sidecar != null) {
             sidecar.close();
@@ -103,7 +113,8 @@ class SidecarRunIT {
         assertThat(app.connection(202)).contains("sha=" + Payload.expected(201, 64 * MIB));
         String line = sidecar.await(l -> l.contains("inbound " + r.get("local") + " -> /" + POD_IN + ":8080"), 10);
         assertThat(line).contains("received=" + 64 * MIB, "end=closed");
-        assertThat(sidecar.log()).contains("inbound /0.0.0.0:4143");
+        // io_uring's 0.0.0.0 socket is a dual-stack [::] one (see Transport).
+        assertThat(sidecar.log()).contains(transport.servesBothWildcards() ? "inbound /[0:0:0:0:0:0:0:0]:4143" : "inbound /0.0.0.0:4143");
     }
 
     @Test
@@ -127,6 +138,13 @@ class SidecarRunIT {
         assertThat(app.connection(1202)).contains("sha=" + Payload.expected(1201, 16 * MIB));
         String line = sidecar.await(l -> l.contains("inbound " + r.get("local") + " -> ") && l.contains("2001:db8:1:0:0:0:0:1]:8080"), 10);
         assertThat(line).contains("received=" + 16 * MIB, "end=closed");
+    }
+
+    @Test
+    void theTransportAskedForIsLoggedAndExported() throws Exception {
+        assertThat(sidecar.log()).contains("transport: " + transport.label() + " (requested (--transport " + transport.label() + "))");
+        assertThat(SidecarProcess.http(podNs, 4191, "GET", "/metrics"))
+                .containsPattern("(?m)^sidecar_info\\{transport=\"" + transport.label() + "\",version=\"[^\"]+\"\\} 1(\\.0)?$");
     }
 
     @Test

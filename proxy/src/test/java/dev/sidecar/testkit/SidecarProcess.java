@@ -40,18 +40,23 @@ public final class SidecarProcess implements AutoCloseable {
 
     /** Starts {@code sidecar run args...} in {@code ns} and waits until it accepts connections. */
     public static SidecarProcess start(String ns, String... args) throws Exception {
-        return startWithFdLimit(ns, 0, args);
+        return start(ns, List.of(), args);
     }
 
     /**
-     * As {@link #start}, with soft and hard {@code RLIMIT_NOFILE} set to {@code maxFds} for the
-     * launcher and the JVM ({@code prlimit}, as {@code ulimit -n} would); 0 leaves the limit alone.
+     * As {@link #start(String, String...)}, with soft and hard {@code RLIMIT_NOFILE} set to
+     * {@code maxFds} for the launcher and the JVM ({@code prlimit}, as {@code ulimit -n} would).
      */
     public static SidecarProcess startWithFdLimit(String ns, int maxFds, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        if (maxFds > 0) {
-            cmd.addAll(List.of("prlimit", "--nofile=" + maxFds + ":" + maxFds));
-        }
+        return start(ns, List.of("prlimit", "--nofile=" + maxFds + ":" + maxFds), args);
+    }
+
+    /**
+     * As {@link #start(String, String...)}, with the launcher run by {@code wrapper} (a command and
+     * its arguments, e.g. one that installs a seccomp filter first, or sets a limit).
+     */
+    public static SidecarProcess start(String ns, List<String> wrapper, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.addAll(List.of("env", "SIDECAR_LOG_LEVEL=DEBUG", LAUNCHER.toString(), "run"));
         cmd.addAll(List.of(args));
         SidecarProcess p = new SidecarProcess(new ProcessBuilder(NetnsLab.inNs(ns, cmd.toArray(String[]::new)))

@@ -1,15 +1,11 @@
 package dev.sidecar.proxy.admin;
 
+import dev.sidecar.proxy.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -25,14 +21,14 @@ import org.slf4j.LoggerFactory;
  * The admin HTTP endpoint: {@code GET /live}, {@code GET /ready}, {@code GET /metrics} and, when
  * enabled, {@code POST /shutdown} from loopback peers. The README documents them.
  *
- * <p>It runs on its own single epoll event loop, so a slow scrape or a misbehaving client never
+ * <p>It runs on its own single event loop, on the proxy's transport, so a slow scrape or a misbehaving client never
  * shares a thread with relayed traffic, and closing it touches nothing else. It cannot take the
  * relay's descriptors either: at most {@link AdminSettings#maxConnections()} admin connections are
  * open at once, and each must deliver its request within {@link AdminSettings#requestDeadline()}.
  *
  * <pre>{@code
  * try (AdminServer admin = AdminServer.start(AdminSettings.allInterfaces(4191, false, false),
- *         readiness, registry, sidecar::beginShutdown)) {
+ *         Transport.EPOLL, readiness, registry, sidecar::beginShutdown)) {
  *     ...
  * }
  * }</pre>
@@ -40,9 +36,6 @@ import org.slf4j.LoggerFactory;
 public final class AdminServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
-
-    /** Linux IPPROTO_IPV6 / IPV6_V6ONLY: keeps {@code [::]} from also claiming the IPv4 port. */
-    private static final IntegerUnixChannelOption IPV6_V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
 
     private final EventLoopGroup group;
     private final List<Channel> listeners;
@@ -61,10 +54,9 @@ public final class AdminServer implements AutoCloseable {
      *                     only if {@code settings.shutdownEndpoint()} is set
      * @throws AdminBindException if an address cannot be bound; nothing is left listening then
      */
-    public static AdminServer start(AdminSettings settings, Readiness readiness, PrometheusRegistry registry,
-                                    Runnable shutdownHook) {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
-                1, new DefaultThreadFactory("sidecar-admin", true), EpollIoHandler.newFactory());
+    public static AdminServer start(AdminSettings settings, Transport transport, Readiness readiness,
+                                    PrometheusRegistry registry, Runnable shutdownHook) {
+        EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("sidecar-admin", true));
         ShutdownTrigger shutdown = new ShutdownTrigger(settings.shutdownEndpoint(), shutdownHook);
         AdminInitializer initializer = new AdminInitializer(readiness, registry, shutdown, settings,
                 new AdminMetrics(registry));
@@ -72,7 +64,10 @@ public final class AdminServer implements AutoCloseable {
         AdminServer server = new AdminServer(group, listeners);
         try {
             for (InetSocketAddress address : settings.bindAddresses()) {
-                ChannelFuture bound = bootstrap(group, address, initializer).bind(address).awaitUninterruptibly();
+                if (transport.alreadyServed(address, settings.bindAddresses())) {
+                    continue; // the dual-stack 0.0.0.0 socket of this transport serves [::] too
+                }
+                ChannelFuture bound = bootstrap(group, transport, address, initializer).bind(address).awaitUninterruptibly();
                 if (!bound.isSuccess()) {
                     throw new AdminBindException(address, bound.cause());
                 }
@@ -86,18 +81,17 @@ public final class AdminServer implements AutoCloseable {
         return server;
     }
 
-    private static ServerBootstrap bootstrap(EventLoopGroup group, InetSocketAddress address,
+    private static ServerBootstrap bootstrap(EventLoopGroup group, Transport transport, InetSocketAddress address,
                                              AdminInitializer initializer) {
         boolean v6 = address.getAddress() instanceof Inet6Address;
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channelFactory(() -> new EpollServerSocketChannel(
-                        v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET))
+                .channelFactory(() -> transport.newServerChannel(v6))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 64)
                 .childHandler(initializer);
         if (v6) {
-            b.option(IPV6_V6ONLY, 1);
+            b.option(Transport.IPV6_V6ONLY, 1); // [::] must not also claim 0.0.0.0
         }
         return b;
     }

@@ -10,6 +10,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
@@ -123,6 +124,19 @@ public final class ProxyMetrics implements RelayEvents {
     public static ProxyMetrics register(PrometheusRegistry registry) {
         JvmMetrics.builder().register(registry);
         return new ProxyMetrics(registry);
+    }
+
+    /**
+     * Registers {@code sidecar_info{transport="...",version="..."} 1}: what this process runs on,
+     * so dashboards can tell an io_uring pod from an epoll one.
+     */
+    public static void registerInfo(PrometheusRegistry registry, String transport, String version) {
+        Info.builder()
+                .name("sidecar_info")
+                .help("The running sidecar: its transport (io_uring or epoll) and version; always 1.")
+                .labelNames("transport", "version")
+                .register(registry)
+                .setLabelValues(transport, version);
     }
 
     @Override

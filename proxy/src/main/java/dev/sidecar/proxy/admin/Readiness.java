@@ -9,12 +9,19 @@ import java.util.Set;
  */
 public final class Readiness {
 
-    /** One start-up step, in the order the sidecar performs them. */
+    /**
+     * One start-up step that readiness waits for, in the order the sidecar performs them (binding
+     * the listeners comes first, but a failure there ends the process instead).
+     */
     public enum Step {
+        /** The redirect rules are in place (or were installed by someone else: {@code --no-iptables}). */
         RULES_INSTALLED("iptables rules not installed yet"),
-        LISTENERS_BOUND("listeners not accepting yet"),
+        /** The process runs as the proxy's uid and gid with no capabilities, on every thread. */
         PRIVILEGES_DROPPED("privileges not dropped yet"),
-        SELF_TEST_PASSED("redirect self-test has not passed yet");
+        /** The listeners take connections from their backlog. */
+        ACCEPTING("listeners not accepting yet"),
+        /** The self-test's probe was redirected to the outbound listener with the right original destination. */
+        REDIRECT_PROVEN("redirect self-test has not passed yet");
 
         private final String pending;
 

@@ -39,6 +39,7 @@ final class Env {
     static final String MAX_CONNECTIONS = "SIDECAR_MAX_CONNECTIONS";
     static final String KEEPALIVE = "SIDECAR_KEEPALIVE";
     static final String USER_TIMEOUT = "SIDECAR_USER_TIMEOUT";
+    static final String TRANSPORT = "SIDECAR_TRANSPORT";
 
     static final String ADMIN_PORT = "SIDECAR_ADMIN_PORT";
     static final String SHUTDOWN_ENDPOINT = "SIDECAR_SHUTDOWN_ENDPOINT";

@@ -13,7 +13,7 @@ public enum ExitCode {
     SOFTWARE(1, "Unexpected failure"),
     DRIFT(1, "for 'check': the rules differ from the plan."),
     USAGE(2, "Invalid option or value; nothing was changed."),
-    ENVIRONMENT(3, "Environment: iptables missing, not root / no CAP_NET_ADMIN, or no nat table."),
+    ENVIRONMENT(3, "Environment: iptables missing, not root / no CAP_NET_ADMIN, no nat table, or the --transport asked for is unavailable."),
     IPTABLES(4, "iptables rejected the change; that family's table is unchanged."),
     STARTUP(5, "run: a proxy or admin listener could not bind, or the privilege drop failed or could not be proven.");
 

@@ -5,6 +5,7 @@ import dev.sidecar.iptables.IptablesCommandException;
 import dev.sidecar.iptables.IptablesEnvironmentException;
 import dev.sidecar.proxy.StartupException;
 import dev.sidecar.proxy.admin.AdminServer;
+import dev.sidecar.proxy.transport.TransportUnavailableException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +54,7 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
         err.println("sidecar: " + printable(ex.getMessage()) + origin(ex.getArgSpec(), ex.getValue(), args));
-        if (ex.getArgSpec() == null) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException) {
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
             err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         }
@@ -123,7 +124,7 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
             message = "Invalid value for option '" + name + "': '" + e.value() + "': " + e.reason()
                     // The value may be one entry of a typed list: any occurrence of the flag counts as typed.
                     + origin(cmd.getCommandSpec().findOption(name), null, parsed.originalArgs().toArray(String[]::new));
-        } else if (ex instanceof IptablesEnvironmentException) {
+        } else if (ex instanceof IptablesEnvironmentException || ex instanceof TransportUnavailableException) {
             code = ExitCode.ENVIRONMENT;
             message = ex.getMessage();
         } else if (ex instanceof StartupException || ex instanceof AdminServer.AdminBindException) {

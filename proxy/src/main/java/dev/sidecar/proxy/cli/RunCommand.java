@@ -14,6 +14,7 @@ import dev.sidecar.proxy.os.ProcStatus;
 import dev.sidecar.proxy.relay.ConnectionBudget;
 import dev.sidecar.proxy.relay.DeadPeerDetection;
 import dev.sidecar.proxy.relay.RelaySettings;
+import dev.sidecar.proxy.transport.TransportChoice;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,22 +58,22 @@ public final class RunCommand implements Callable<Integer> {
             description = "Do not install the rules: an init container or CNI plugin already did (env " + Env.NO_IPTABLES + "). Default: ${DEFAULT-VALUE}.")
     boolean noIptables;
 
-    @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = RunConverters.DurationConverter.class,
             defaultValue = "${env:" + Env.CONNECT_TIMEOUT + ":-1s}",
             description = "Upstream connect timeout, both directions, e.g. 500ms, 2s (env " + Env.CONNECT_TIMEOUT + "). Default: ${DEFAULT-VALUE}.")
     Duration connectTimeout;
 
-    @Option(names = "--inbound-connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--inbound-connect-timeout", paramLabel = "DURATION", converter = RunConverters.DurationConverter.class,
             defaultValue = "${env:" + Env.INBOUND_CONNECT_TIMEOUT + "}",
             description = "Connect timeout to the local application for inbound connections (env " + Env.INBOUND_CONNECT_TIMEOUT + "). Default: --connect-timeout.")
     Duration inboundConnectTimeout;
 
-    @Option(names = "--outbound-connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--outbound-connect-timeout", paramLabel = "DURATION", converter = RunConverters.DurationConverter.class,
             defaultValue = "${env:" + Env.OUTBOUND_CONNECT_TIMEOUT + "}",
             description = "Connect timeout to remote destinations for outbound connections (env " + Env.OUTBOUND_CONNECT_TIMEOUT + "). Default: --connect-timeout.")
     Duration outboundConnectTimeout;
 
-    @Option(names = "--shutdown-grace", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", converter = RunConverters.DurationConverter.class,
             defaultValue = "${env:" + Env.SHUTDOWN_GRACE + ":-30s}",
             description = "After SIGTERM, how long open connections may take to finish before they are reset (env " + Env.SHUTDOWN_GRACE + "). Default: ${DEFAULT-VALUE}.")
     Duration shutdownGrace;
@@ -83,23 +84,28 @@ public final class RunCommand implements Callable<Integer> {
                     + " comma-separated (env " + Env.INBOUND_IPS + "). Default: the network namespace's own addresses, kept current.")
     Converters.AddressList inboundIps;
 
-    @Option(names = "--max-connections", paramLabel = "N", converter = CountConverter.class,
+    @Option(names = "--max-connections", paramLabel = "N", converter = RunConverters.CountConverter.class,
             defaultValue = "${env:" + Env.MAX_CONNECTIONS + "}",
             description = "Connections relayed at once, both directions together; more are reset at once (env " + Env.MAX_CONNECTIONS + "). "
                     + "Default: from the file-descriptor limit, (limit - reserve) / 2, the reserve an eighth of the limit (64 to 1024).")
     Integer maxConnections;
 
-    @Option(names = "--keepalive", paramLabel = "DURATION", converter = KeepaliveConverter.class,
+    @Option(names = "--keepalive", paramLabel = "DURATION", converter = RunConverters.KeepaliveConverter.class,
             defaultValue = "${env:" + Env.KEEPALIVE + ":-10s}",
             description = "TCP keepalive idle time on both sockets of every relayed connection, whole seconds;"
                     + " probes follow every half of it (env " + Env.KEEPALIVE + "). Default: ${DEFAULT-VALUE}.")
     Duration keepalive;
 
-    @Option(names = "--user-timeout", paramLabel = "DURATION", converter = UserTimeoutConverter.class,
+    @Option(names = "--user-timeout", paramLabel = "DURATION", converter = RunConverters.UserTimeoutConverter.class,
             defaultValue = "${env:" + Env.USER_TIMEOUT + ":-20s}",
             description = "TCP_USER_TIMEOUT on both sockets: a peer that leaves sent data unacknowledged this long"
                     + " is gone; off or 0 keeps the kernel's default (env " + Env.USER_TIMEOUT + "). Default: ${DEFAULT-VALUE}.")
     Duration userTimeout;
+
+    @Option(names = "--transport", paramLabel = "auto|io_uring|epoll", converter = RunConverters.TransportConverter.class,
+            defaultValue = "${env:" + Env.TRANSPORT + ":-auto}",
+            description = "Netty's native transport: io_uring, epoll, or auto (io_uring where the kernel and seccomp allow it, else epoll) (env " + Env.TRANSPORT + "). Default: ${DEFAULT-VALUE}.")
+    TransportChoice.Request transport;
 
     @Override
     public Integer call() throws Exception {
@@ -111,16 +117,21 @@ public final class RunCommand implements Callable<Integer> {
         relay = withConnectionBound(relay);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
         checkCanDropPrivileges(config.proxyUid(), gid);
+        RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend()); // made, not run yet
+        TransportChoice choice = TransportChoice.choose(transport);
+        log.info("transport: {} ({})", choice.transport().label(), choice.reason());
+        relay = relay.withTransport(choice.transport());
         log.info("configuration: {}; relay {}; admin port {}; shutdown grace {}", config, relay, admin.adminPort(), shutdownGrace);
-        RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend());
         PrometheusRegistry registry = new PrometheusRegistry();
+        ProxyMetrics.registerInfo(registry, choice.transport().label(), new SidecarCommand.ManifestVersion().version());
         Readiness readiness = new Readiness();
         Sidecar.Settings settings = Sidecar.Settings.of(config, gid, relay, shutdownGrace)
                 .withInboundIps(inboundIps == null ? List.of() : inboundIps.addresses());
         Sidecar proxy = new Sidecar(settings, installer,
                 ProxyMetrics.register(registry), readiness);
         // The admin endpoint comes first, so probes see /live and the reason for 503 during start-up.
-        try (AdminServer adminServer = AdminServer.start(admin.settings(config.ipv6()), readiness, registry, proxy::stop)) {
+        try (AdminServer adminServer = AdminServer.start(admin.settings(config.ipv6()), choice.transport(), readiness,
+                registry, proxy::stop)) {
             log.info("admin endpoint on {}", adminServer.localAddresses());
             proxy.start();
             proxy.awaitSignalThenDrain();
@@ -186,72 +197,5 @@ public final class RunCommand implements Callable<Integer> {
         List<PortRange> skipped = new ArrayList<>(config.skipInboundPorts());
         skipped.add(PortRange.of(port));
         return config.toBuilder().skipInboundPorts(skipped).build();
-    }
-
-    /** A positive whole number in ASCII digits, at most 9 of them. */
-    static final class CountConverter implements ITypeConverter<Integer> {
-        private static final Pattern FORMAT = Pattern.compile("[0-9]{1,9}");
-
-        @Override
-        public Integer convert(String value) {
-            String v = InputText.trim(value);
-            if (!FORMAT.matcher(v).matches() || Integer.parseInt(v) == 0) {
-                throw new TypeConversionException("'" + value + "' is not a positive whole number (1-999999999)");
-            }
-            return Integer.parseInt(v);
-        }
-    }
-
-    /** A {@link DurationConverter} duration in whole seconds, within the kernel's keepalive limit. */
-    static final class KeepaliveConverter implements ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            Duration d = new DurationConverter().convert(value);
-            if (d.toMillis() % 1000 != 0 || d.getSeconds() > DeadPeerDetection.MAX_KEEPALIVE_SECONDS) {
-                throw new TypeConversionException("'" + value + "' must be whole seconds, 1s to "
-                        + DeadPeerDetection.MAX_KEEPALIVE_SECONDS + "s");
-            }
-            return d;
-        }
-    }
-
-    /** A {@link DurationConverter} duration, or {@code off}/{@code 0} for the kernel's default (zero). */
-    static final class UserTimeoutConverter implements ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            String v = InputText.word(value);
-            if (v.equals("off") || v.equals("0")) {
-                return Duration.ZERO;
-            }
-            Duration d = new DurationConverter().convert(value);
-            if (d.toMillis() > Integer.MAX_VALUE) {
-                throw new TypeConversionException("'" + value + "' is too long; at most " + Integer.MAX_VALUE + "ms");
-            }
-            return d;
-        }
-    }
-
-    /** {@code 250ms}, {@code 2s}, {@code 1m} (ASCII digits, any case); a bare number means seconds. Must be positive. */
-    static final class DurationConverter implements ITypeConverter<Duration> {
-        private static final Pattern FORMAT = Pattern.compile("([0-9]{1,9})(ms|s|m)?");
-
-        @Override
-        public Duration convert(String value) {
-            Matcher m = FORMAT.matcher(InputText.word(value));
-            if (!m.matches()) {
-                throw new TypeConversionException("'" + value + "' is not a duration; use e.g. 500ms, 2s or 1m");
-            }
-            long n = Long.parseLong(m.group(1));
-            String unit = m.group(2) == null ? "s" : m.group(2);
-            Duration d = switch (unit) {
-                case "ms" -> Duration.ofMillis(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofSeconds(n);
-            };
-            if (d.isZero()) {
-                throw new TypeConversionException("'" + value + "' must be more than zero");
-            }
-            return d;
-        }
     }
 }

@@ -96,8 +96,13 @@ public final class SidecarCommand {
     public static final class ManifestVersion implements IVersionProvider {
         @Override
         public String[] getVersion() {
+            return new String[] {"sidecar " + version()};
+        }
+
+        /** The bare version, e.g. {@code 0.1.0-SNAPSHOT}. */
+        public String version() {
             String v = SidecarCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"sidecar " + (v == null ? "dev" : v)};
+            return v == null ? "dev" : v;
         }
     }
 }

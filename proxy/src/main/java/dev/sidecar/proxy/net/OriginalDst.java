@@ -1,7 +1,7 @@
 package dev.sidecar.proxy.net;
 
 import io.netty.channel.Channel;
-import io.netty.channel.epoll.EpollSocketChannel;
+import dev.sidecar.proxy.transport.Transport;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -51,13 +51,13 @@ public final class OriginalDst {
     }
 
     /**
-     * The original destination of an accepted epoll channel, or null when the connection was not
+     * The original destination of an accepted channel (epoll or io_uring), or null when the connection was not
      * redirected (no conntrack entry, or conntrack not loaded for this family).
      *
      * @throws IOException when the kernel refuses the lookup for another reason (errno in message)
      */
     public static InetSocketAddress of(Channel accepted) throws IOException {
-        int fd = ((EpollSocketChannel) accepted).fd().intValue();
+        int fd = Transport.fd(accepted);
         SocketAddress local = accepted.localAddress();
         boolean ipv6 = local instanceof InetSocketAddress a && a.getAddress() instanceof Inet6Address;
         return lookup(fd, ipv6);

@@ -23,7 +23,7 @@ import jnr.ffi.annotations.SaveError;
  * thread from {@code /proc/self/task}.
  *
  * <p>Native libraries are extracted to a temporary directory and loaded from there. Creating an
- * instance loads libc through jnr-ffi; the caller must also have loaded Netty's epoll library (by
+ * instance loads libc through jnr-ffi; the caller must also have loaded Netty's native transport library (by
  * creating the listeners) before {@link #drop}: afterwards the files root extracted may not be
  * readable any more.
  */

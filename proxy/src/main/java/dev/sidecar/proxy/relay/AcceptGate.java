@@ -10,8 +10,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
 import java.io.IOException;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
@@ -60,22 +60,23 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         OptionalInt errno = Errno.fromMessage(cause.getMessage());
         if (errno.isEmpty() || (errno.getAsInt() != Errno.EMFILE && errno.getAsInt() != Errno.ENFILE)
-                || !(ctx.channel() instanceof EpollServerSocketChannel server)) {
+                || !(ctx.channel() instanceof UnixChannel unix) || !(unix.fd() instanceof Socket socket)) {
             ctx.fireExceptionCaught(cause);
             return;
         }
         // Handled here, not passed on: Netty's acceptor would stop accepting for a second and its
         // pipeline tail would log the stack trace, for every failed accept.
-        int reset = admission.resetWaiting((Socket) server.fd());
+        Channel server = ctx.channel();
+        int reset = admission.resetWaiting(socket);
         for (int i = 0; i < reset; i++) {
             events.failed(direction, Failure.OVERLOAD);
         }
-        if (reset == 0 && resetQueue(server)) {
+        if (reset == 0 && resetQueue(server, socket)) {
             return;
         }
         ConnectionLog.outOfDescriptors(direction, server.localAddress(), Errno.describe(errno.getAsInt()), reset);
         if (reset == 0) {
-            // No reserve: epoll would report the same waiting connection again at once, a busy
+            // No reserve: the transport would report the same waiting connection again at once, a busy
             // loop. Pause briefly; a closing connection may free a descriptor meanwhile.
             server.config().setAutoRead(false);
             server.eventLoop().schedule(() -> {
@@ -90,13 +91,13 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
      * No reserve: resets the whole accept queue in the kernel, which needs no descriptor, counting
      * as many overloads as the kernel said were queued (at least one).
      */
-    private boolean resetQueue(EpollServerSocketChannel server) {
+    private boolean resetQueue(Channel server, Socket socket) {
         if (!fixedPort) {
             return false; // the kernel would move an ephemeral listener to a new port (see ListenQueue)
         }
         int queued;
         try {
-            queued = Math.max(1, ListenQueue.resetAll(server.fd().intValue(), Listeners.BACKLOG));
+            queued = Math.max(1, ListenQueue.resetAll(socket.intValue(), Listeners.BACKLOG));
         } catch (IOException | RuntimeException e) {
             ConnectionLog.queueResetFailed(direction, server.localAddress(), e);
             return false;

@@ -40,6 +40,7 @@ final class ConnectionLog {
         warn(direction, why.label(), null, "{} {} -> {}: refused ({}): {}", direction.label(), client, target, why.label(), switch (why) {
             case LOOP -> "the destination is one of the proxy's own listeners";
             case NOT_LOCAL -> "the destination is not one of the pod's own addresses; the proxy is no relay to other hosts";
+            case OVERLOAD -> "no file descriptor left for the upstream socket";
             default -> "connection was not redirected";
         });
     }

@@ -1,21 +1,16 @@
 package dev.sidecar.proxy.relay;
 
-import dev.sidecar.proxy.net.Ipv6Only;
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.proxy.selftest.ProbeCatcher;
+import dev.sidecar.proxy.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -23,10 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
- * The proxy's listening sockets, on Netty's native epoll transport. Two steps, so the sidecar can
+ * The proxy's listening sockets, on the {@link Transport} in the settings. Two steps, so the sidecar can
  * bind as root before anything else and only serve once it is safe to:
  * {@link #bind()} binds every endpoint but accepts nothing (connections wait in the kernel's
  * backlog), and {@link #startAccepting()} starts taking them. {@link #drain} stops accepting and
@@ -50,39 +44,47 @@ public final class Listeners implements AutoCloseable {
     /** One address to listen on, and which way its connections go. */
     public record Endpoint(Direction direction, InetSocketAddress address) {}
 
+    /** A bound listening socket and the direction of its connections. */
+    private record Server(Direction direction, Channel channel) {}
+
     private final List<Endpoint> endpoints;
     private final RelaySettings settings;
     private final TargetResolver resolver;
     private final RelayEvents events;
     private final InboundDestinations destinations;
+    private final ProbeCatcher probes;
     private final EventLoopGroup group;
     private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
-    private final List<Channel> servers = new ArrayList<>();
+    private final List<Server> servers = new ArrayList<>();
     private final Admission admission;
     private volatile LoopGuard guard = new LoopGuard(List.of());
+
+    /** As the six-argument constructor, with no self-test probes expected and inbound relayed to any destination. */
+    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events) {
+        this(endpoints, settings, resolver, events, new ProbeCatcher(), InboundDestinations.ANY);
+    }
 
     /**
      * Creates the event loops; binds nothing yet.
      *
-     * @throws IllegalStateException when Netty's native epoll transport cannot load (with its cause)
+     * @param probes catches the redirect self-test's probe connections, which are never relayed
+     * @param destinations which original destinations inbound connections may be relayed to (the pod's own addresses)
+     * @throws IllegalStateException when the settings' native transport cannot load (with its cause)
      */
-    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events) {
-        this(endpoints, settings, resolver, events, InboundDestinations.ANY);
-    }
-
-    /** As above, relaying inbound connections only to the {@code destinations} allowed (the pod's own addresses). */
     public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
-            InboundDestinations destinations) {
+            ProbeCatcher probes, InboundDestinations destinations) {
         this.destinations = destinations;
-        if (!Epoll.isAvailable()) {
-            throw new IllegalStateException("native epoll transport unavailable (the proxy needs Linux x86_64): "
-                    + Epoll.unavailabilityCause(), Epoll.unavailabilityCause());
+        Throwable missing = settings.transport().unavailabilityCause();
+        if (missing != null) {
+            throw new IllegalStateException("native " + settings.transport().label()
+                    + " transport unavailable (the proxy needs Linux x86_64): " + missing, missing);
         }
         this.endpoints = List.copyOf(endpoints);
         this.settings = settings;
         this.resolver = resolver;
         this.events = events;
-        this.group = new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), EpollIoHandler.newFactory());
+        this.probes = probes;
+        this.group = settings.transport().newEventLoopGroup(settings.eventLoopThreads(), null);
         this.admission = new Admission(settings.maxConnections());
     }
 
@@ -104,19 +106,25 @@ public final class Listeners implements AutoCloseable {
 
     /**
      * Binds every endpoint, paused. Ports given as 0 get an ephemeral port, which
-     * {@link #address(Direction)} reports; the loop guard refuses targets on any bound port.
+     * {@link #address(Direction)} reports; the loop guard refuses targets on any bound port. On a
+     * transport whose {@code 0.0.0.0} socket is dual-stack, {@code [::]} of the same port needs
+     * and gets no socket of its own.
      *
      * @throws IOException naming the address that could not be bound
      */
     public List<InetSocketAddress> bind() throws IOException {
         List<InetSocketAddress> bound = new ArrayList<>();
         List<Integer> ports = new ArrayList<>();
+        List<InetSocketAddress> requested = endpoints.stream().map(Endpoint::address).toList();
         for (Endpoint e : endpoints) {
+            if (settings.transport().alreadyServed(e.address(), requested)) {
+                continue;
+            }
             Channel server = bindOne(e);
             InetSocketAddress local = (InetSocketAddress) server.localAddress();
             bound.add(local);
             ports.add(local.getPort());
-            servers.add(server);
+            servers.add(new Server(e.direction(), server));
         }
         // Ephemeral ports are known only now; nothing has been accepted yet, so no connection saw
         // the empty guard.
@@ -128,12 +136,15 @@ public final class Listeners implements AutoCloseable {
         boolean v6 = e.address().getAddress() instanceof Inet6Address;
         ServerBootstrap b = new ServerBootstrap()
                 .group(group, group)
-                .channelFactory(() -> newServerChannel(v6))
+                .channelFactory(() -> settings.transport().newServerChannel(v6))
                 .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false) // paused: accept nothing until startAccepting()
                 .handler(new AcceptGate(e.direction(), admission, events, e.address().getPort() != 0)) // bound; EMFILE answered
-                .childHandler(new RelayInitializer(e.direction(), settings, resolver, this::guard, events, open, destinations));
+                .childHandler(initializer(e.direction()));
+        if (v6) {
+            b.option(Transport.IPV6_V6ONLY, 1); // [::] must not also claim 0.0.0.0
+        }
         // Set once on the listening socket: every accepted socket inherits them, at no cost per connection.
         settings.deadPeer().socketOptions().forEach(b::option);
         try {
@@ -143,47 +154,29 @@ public final class Listeners implements AutoCloseable {
         }
     }
 
-    private static EpollServerSocketChannel newServerChannel(boolean v6) {
-        EpollServerSocketChannel ch = new EpollServerSocketChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
-        if (v6) {
-            try {
-                Ipv6Only.apply(ch.fd().intValue()); // [::] must not also claim 0.0.0.0
-            } catch (IOException ex) {
-                ch.unsafe().closeForcibly();
-                throw new UncheckedIOException(ex);
-            }
-        }
-        return ch;
+    private RelayInitializer initializer(Direction direction) {
+        RelaySocketOptions options = new RelaySocketOptions(settings);
+        UpstreamConnector upstream = new UpstreamConnector(settings.transport(), options,
+                settings.connectTimeoutMillis(direction), settings.deadPeer().socketOptions());
+        return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, probes, destinations, events, upstream),
+                options, open);
     }
 
     /** Starts accepting on every bound endpoint. */
     public void startAccepting() {
-        for (Channel server : servers) {
-            server.config().setAutoRead(true);
+        for (Server server : servers) {
+            server.channel().config().setAutoRead(true);
         }
     }
 
     /** The first bound address for {@code direction}, e.g. to find an ephemeral port. */
     public InetSocketAddress address(Direction direction) {
-        for (int i = 0; i < servers.size(); i++) {
-            if (endpoints.get(i).direction() == direction) {
-                return (InetSocketAddress) servers.get(i).localAddress();
+        for (Server server : servers) {
+            if (server.direction() == direction) {
+                return (InetSocketAddress) server.channel().localAddress();
             }
         }
         throw new IllegalStateException("no " + direction.label() + " listener bound");
-    }
-
-    /**
-     * Makes the next connection from local source port {@code sourcePort} a self-test probe: its
-     * original destination goes to {@code onArrival} and it is closed, not relayed.
-     */
-    public void expectProbe(int sourcePort, Consumer<InetSocketAddress> onArrival) {
-        guard = guard.expectingProbe(sourcePort, onArrival);
-    }
-
-    /** Ends a probe expectation set by {@link #expectProbe}. */
-    public void clearProbe() {
-        guard = guard.withoutProbe();
     }
 
     /** The guard in force: it refuses targets on any bound port. */
@@ -203,8 +196,8 @@ public final class Listeners implements AutoCloseable {
      * @return how many connections had to be reset
      */
     public int drain(Duration grace) throws InterruptedException {
-        for (Channel server : servers) {
-            server.close().awaitUninterruptibly();
+        for (Server server : servers) {
+            server.channel().close().awaitUninterruptibly();
         }
         long deadline = System.nanoTime() + grace.toNanos();
         while (!open.isEmpty() && System.nanoTime() < deadline) {
@@ -220,8 +213,8 @@ public final class Listeners implements AutoCloseable {
     /** Closes every channel and stops the event loops. */
     @Override
     public void close() {
-        for (Channel server : servers) {
-            server.close();
+        for (Server server : servers) {
+            server.channel().close();
         }
         open.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -15,8 +15,9 @@ import java.util.Locale;
 import java.util.OptionalInt;
 
 /**
- * The three ways the relay ends a direction or a connection, shared by both handlers: a clean
- * close after pending writes, a half-close (FIN) after pending writes, and a reset (RST).
+ * The ways the relay ends a direction or a connection, shared by both handlers: a half-close
+ * (FIN) after pending writes, and a reset (RST). A clean close needs no helper: it happens once
+ * both FINs went out, when nothing is pending.
  */
 final class Relay {
     /** Linux errno values (asm-generic/errno.h) with which the kernel ends a connection to a vanished peer. */
@@ -37,15 +38,6 @@ final class Relay {
                 then.operationComplete(flushed);
             }
         });
-    }
-
-    /** Closes {@code ch} after pending writes, with an ordinary FIN. */
-    static void closeAfterFlush(Channel ch) {
-        if (ch.isActive()) {
-            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ch.close();
-        }
     }
 
     /**

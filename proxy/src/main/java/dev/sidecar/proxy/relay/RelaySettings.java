@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.relay;
 
+import dev.sidecar.proxy.transport.Transport;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -23,6 +24,7 @@ import java.time.Duration;
  * @param allocator where read buffers come from (pooled direct by default)
  * @param maxConnections accepted connections open at once, over every listener; more are reset at once
  * @param deadPeer keepalive and user timeout, on both sockets of every relayed connection
+ * @param transport Netty's native transport for the listeners and the relay's sockets
  */
 public record RelaySettings(
         Duration inboundConnectTimeout,
@@ -35,7 +37,8 @@ public record RelaySettings(
         int eventLoopThreads,
         ByteBufAllocator allocator,
         int maxConnections,
-        DeadPeerDetection deadPeer) {
+        DeadPeerDetection deadPeer,
+        Transport transport) {
 
     /**
      * 1 s connect timeouts, reads of 1 KiB to 128 KiB, water marks 32/64 KiB, pooled direct buffers,
@@ -43,12 +46,14 @@ public record RelaySettings(
      * so a second loop per processor (Netty's default) adds only threads, stacks and buffer arenas.
      * At most {@link ConnectionBudget#defaultMaxConnections} connections for this process's
      * file-descriptor limit (as many as an int holds when the limit is unknown).
+     * The transport is epoll, which every Linux kernel has; {@code sidecar run} picks one with
+     * {@code --transport} ({@link dev.sidecar.proxy.transport.TransportChoice}).
      */
     public static RelaySettings defaults() {
         return new RelaySettings(Duration.ofSeconds(1), Duration.ofSeconds(1),
                 1024, 16 * 1024, 128 * 1024, 32 * 1024, 64 * 1024,
                 Runtime.getRuntime().availableProcessors(), PooledByteBufAllocator.DEFAULT, defaultMaxConnections(),
-                DeadPeerDetection.defaults());
+                DeadPeerDetection.defaults(), Transport.EPOLL);
     }
 
     public RelaySettings {
@@ -70,31 +75,25 @@ public record RelaySettings(
     /** A copy with both connect timeouts set. */
     public RelaySettings withConnectTimeouts(Duration inbound, Duration outbound) {
         return new RelaySettings(inbound, outbound, minReadBytes, initialReadBytes, maxReadBytes,
-                lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, deadPeer);
+                lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, deadPeer, transport);
     }
 
-    /** A copy with another number of event loop threads. */
-    public RelaySettings withEventLoopThreads(int threads) {
+    /** A copy on another transport. */
+    public RelaySettings withTransport(Transport transport) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, threads, allocator, maxConnections, deadPeer);
-    }
-
-    /** A copy with another buffer allocator. */
-    public RelaySettings withAllocator(ByteBufAllocator allocator) {
-        return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, deadPeer);
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, deadPeer, transport);
     }
 
     /** A copy with another bound on open connections. */
     public RelaySettings withMaxConnections(int max) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, max, deadPeer);
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, max, deadPeer, transport);
     }
 
     /** A copy with another keepalive and user timeout. */
     public RelaySettings withDeadPeer(DeadPeerDetection detection) {
         return new RelaySettings(inboundConnectTimeout, outboundConnectTimeout, minReadBytes, initialReadBytes,
-                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, detection);
+                maxReadBytes, lowWaterMark, highWaterMark, eventLoopThreads, allocator, maxConnections, detection, transport);
     }
 
     /** Connect timeout in milliseconds for connections accepted in {@code direction}. */

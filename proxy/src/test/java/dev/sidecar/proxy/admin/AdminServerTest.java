@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.sidecar.proxy.admin.AdminServer.AdminBindException;
 import dev.sidecar.proxy.admin.RawHttp.Response;
 import dev.sidecar.proxy.relay.RelayEvents.Failure;
+import dev.sidecar.proxy.transport.Transport;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,7 +52,7 @@ class AdminServerTest {
     }
 
     private void start(AdminSettings settings) {
-        server = AdminServer.start(settings, readiness, registry, () -> {
+        server = AdminServer.start(settings, Transport.EPOLL, readiness, registry, () -> {
             shutdownCalls.incrementAndGet();
             shutdownRan.countDown();
         });
@@ -82,13 +83,17 @@ class AdminServerTest {
         assertThat(before.body()).isEqualTo(Readiness.Step.RULES_INSTALLED.pending() + "\n");
 
         readiness.mark(Readiness.Step.RULES_INSTALLED);
-        readiness.mark(Readiness.Step.LISTENERS_BOUND);
+        Response rulesOnly = RawHttp.request(address, "GET", "/ready");
+        assertThat(rulesOnly.body()).isEqualTo("privileges not dropped yet\n");
         readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
+        Response notAccepting = RawHttp.request(address, "GET", "/ready");
+        assertThat(notAccepting.body()).isEqualTo("listeners not accepting yet\n");
+        readiness.mark(Readiness.Step.ACCEPTING);
         Response almost = RawHttp.request(address, "GET", "/ready");
         assertThat(almost.status()).isEqualTo(503);
-        assertThat(almost.body()).isEqualTo(Readiness.Step.SELF_TEST_PASSED.pending() + "\n");
+        assertThat(almost.body()).isEqualTo("redirect self-test has not passed yet\n");
 
-        readiness.mark(Readiness.Step.SELF_TEST_PASSED);
+        readiness.mark(Readiness.Step.REDIRECT_PROVEN);
         Response after = RawHttp.request(address, "GET", "/ready");
         assertThat(after.status()).isEqualTo(200);
         assertThat(after.body()).isEqualTo("ready\n");
@@ -436,7 +441,7 @@ class AdminServerTest {
     @Test
     void shutdownHookMayCloseTheAdminServerItself() throws Exception {
         CountDownLatch closed = new CountDownLatch(1);
-        server = AdminServer.start(AdminSettings.on(LOOPBACK_ANY_PORT, true), readiness, registry, () -> {
+        server = AdminServer.start(AdminSettings.on(LOOPBACK_ANY_PORT, true), Transport.EPOLL, readiness, registry, () -> {
             server.close();
             closed.countDown();
         });
@@ -473,8 +478,8 @@ class AdminServerTest {
     void bindingAPortInUseFailsWithTheAddressAndFlagInTheMessage() {
         start(false);
 
-        assertThatThrownBy(() -> AdminServer.start(AdminSettings.on(address, false), readiness, new PrometheusRegistry(),
-                () -> {}))
+        assertThatThrownBy(() -> AdminServer.start(AdminSettings.on(address, false), Transport.EPOLL, readiness,
+                new PrometheusRegistry(), () -> {}))
                 .isInstanceOf(AdminBindException.class)
                 .hasMessageStartingWith("cannot bind the admin endpoint to 127.0.0.1:" + address.getPort() + " (--admin-port): ");
     }

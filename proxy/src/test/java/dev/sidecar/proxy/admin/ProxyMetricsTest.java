@@ -218,6 +218,13 @@ class ProxyMetricsTest {
                 "process_cpu_seconds_total", "process_open_fds", "sidecar_netty_allocator_used_bytes");
     }
 
+    @Test
+    void infoNamesTheTransportAndTheVersion() throws IOException {
+        ProxyMetrics.registerInfo(registry, "io_uring", "1.2.3");
+
+        assertThat(render(registry)).contains("sidecar_info{transport=\"io_uring\",version=\"1.2.3\"} 1");
+    }
+
     private PrometheusText scrape() throws IOException {
         return PrometheusText.parse(render(registry));
     }

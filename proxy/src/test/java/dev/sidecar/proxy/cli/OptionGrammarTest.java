@@ -36,7 +36,7 @@ class OptionGrammarTest {
 
     /** Every kind of value, with the documented grammar applied to the value without surrounding spaces and tabs. */
     enum Kind {
-        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
+        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, TRANSPORT, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
 
         private static final Pattern DURATION_FORM = Pattern.compile("([0-9]{1,9})(ms|s|m)?", Pattern.CASE_INSENSITIVE);
         private static final Pattern IPV4 = Pattern.compile("([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(/([0-9]{1,3}))?");
@@ -56,6 +56,7 @@ class OptionGrammarTest {
                 case PORT_LIST -> !v.isEmpty() && Arrays.stream(value.split(",", -1)).allMatch(e -> isPortRange(trim(e)));
                 case SUBNET_LIST -> subnets(value);
                 case ADDRESS_LIST -> addresses(value);
+                case TRANSPORT -> oneOf(v, "auto", "io_uring", "epoll");
                 case BACKEND -> oneOf(v, "auto", "nft", "legacy");
                 case LOG_LEVEL -> oneOf(v, "error", "warn", "info", "debug", "trace");
                 case LOG_FORMAT -> oneOf(v, "plain", "json");
@@ -198,6 +199,7 @@ class OptionGrammarTest {
             new Opt("--max-connections", Env.MAX_CONNECTIONS, Kind.COUNT, RUN),
             new Opt("--keepalive", Env.KEEPALIVE, Kind.KEEPALIVE, RUN),
             new Opt("--user-timeout", Env.USER_TIMEOUT, Kind.USER_TIMEOUT, RUN),
+            new Opt("--transport", Env.TRANSPORT, Kind.TRANSPORT, RUN),
             new Opt("--output", null, Kind.OUTPUT, SHOW));
 
     enum Origin { ATTACHED, SEPARATE, ENVIRONMENT }
@@ -372,6 +374,7 @@ class OptionGrammarTest {
             case ADDRESS_LIST -> Arbitraries.of("198.18.0.7", "10.0.0.0/8", "127.0.0.1", "0.0.0.0", "224.0.0.1", "256.0.0.1",
                     "2001:db8::7", "::1", "::", "ff02::1", "2001:db8::/32").list().ofMinSize(1).ofMaxSize(3)
                     .map(l -> String.join(",", l));
+            case TRANSPORT -> Arbitraries.of("auto", "io_uring", "EPOLL", "io-uring", "iouring", "nio");
             case BACKEND -> Arbitraries.of("auto", "nft", "LEGACY", "iptables");
             case LOG_LEVEL -> Arbitraries.of("error", "WARN", "info", "debug", "trace", "verbose");
             case LOG_FORMAT -> Arbitraries.of("plain", "JSON", "xml", "jſon", "plaın");

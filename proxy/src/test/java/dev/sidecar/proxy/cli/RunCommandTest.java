@@ -50,6 +50,16 @@ class RunCommandTest {
     }
 
     @Test
+    void anUnknownTransportIsAUsageErrorNamingTheFlagAndInstallsNothing() {
+        Cli cli = new Cli();
+
+        assertThat(cli.run("run", "--transport", "uring")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.firstErrLine()).isEqualTo(
+                "sidecar: Invalid value for option '--transport': 'uring' is not a transport; use auto, io_uring or epoll");
+        assertThat(cli.installersMade).isZero();
+    }
+
+    @Test
     void aZeroGraceIsRejected() {
         Cli cli = new Cli();
 
@@ -90,7 +100,7 @@ class RunCommandTest {
 
     @Test
     void durationsTakeMillisecondsSecondsAndMinutes() {
-        RunCommand.DurationConverter c = new RunCommand.DurationConverter();
+        RunConverters.DurationConverter c = new RunConverters.DurationConverter();
 
         assertThat(c.convert("250ms")).isEqualTo(Duration.ofMillis(250));
         assertThat(c.convert("2s")).isEqualTo(Duration.ofSeconds(2));
@@ -113,7 +123,7 @@ class RunCommandTest {
 
     @Test
     void maxConnectionsTakesAsciiDigitsOnly() {
-        RunCommand.CountConverter c = new RunCommand.CountConverter();
+        RunConverters.CountConverter c = new RunConverters.CountConverter();
 
         assertThat(c.convert("1")).isEqualTo(1);
         assertThat(c.convert(" 4096 ")).isEqualTo(4096);
@@ -141,7 +151,7 @@ class RunCommandTest {
 
     @Test
     void userTimeoutTakesOffOrZeroForTheKernelDefault() {
-        RunCommand.UserTimeoutConverter c = new RunCommand.UserTimeoutConverter();
+        RunConverters.UserTimeoutConverter c = new RunConverters.UserTimeoutConverter();
 
         assertThat(c.convert("off")).isZero();
         assertThat(c.convert("0")).isZero();
@@ -158,6 +168,16 @@ class RunCommandTest {
         assertThat(cli.run("run", "--user-timeout", "soon")).isEqualTo(ExitCode.USAGE.code());
         assertThat(cli.firstErrLine()).isEqualTo(
                 "sidecar: Invalid value for option '--user-timeout': 'soon' is not a duration; use e.g. 500ms, 2s or 1m");
+        assertThat(cli.installersMade).isZero();
+    }
+
+    @Test
+    void aValueThatIsOnlyTheEndOfOptionsMarkerIsOneLine() {
+        // Found by OptionGrammarTest: picocli reports a missing parameter without an ArgSpec.
+        Cli cli = new Cli();
+
+        assertThat(cli.run("run", "--inbound-port=--")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.errLines()).containsExactly("sidecar: Expected parameter for option '--inbound-port' but found '--'");
         assertThat(cli.installersMade).isZero();
     }
 }

@@ -4,15 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.proxy.net.LocalAddresses;
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.proxy.selftest.ProbeCatcher;
+import dev.sidecar.proxy.transport.Transport;
 import dev.sidecar.testkit.LeakCheckExtension;
 import dev.sidecar.testkit.RecordingRelayEvents;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -21,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FrontendHandlerTest {
     private static final InetSocketAddress LISTENER = new InetSocketAddress("127.0.0.1", 4140);
     private final RecordingRelayEvents events = new RecordingRelayEvents();
+    private int readsRequested;
 
     @Test
     void aConnectionToTheListenerItselfIsClosedAndCountedAsALoop() {
@@ -67,11 +71,14 @@ class FrontendHandlerTest {
     }
 
     @Test
-    void refusedConnectionsReadNothing() {
+    void refusedConnectionsNeverAskTheClientForBytes() {
         EmbeddedChannel ch = accept(accepted -> LISTENER);
+        EmbeddedChannel unredirected = accept(accepted -> null);
 
-        assertThat(ch.<Object>readInbound()).isNull();
+        // A read request would pull the client's bytes into the proxy for nothing.
+        assertThat(readsRequested).isZero();
         assertThat(ch.finish()).isFalse();
+        assertThat(unredirected.finish()).isFalse();
     }
 
     private EmbeddedChannel accept(TargetResolver resolver) {
@@ -79,9 +86,10 @@ class FrontendHandlerTest {
     }
 
     private EmbeddedChannel accept(Direction direction, InboundDestinations destinations, TargetResolver resolver) {
-        RelayInitializer listener = new RelayInitializer(direction, RelaySettings.defaults(), resolver,
-                () -> new LoopGuard(List.of(4140, 4143)), events, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
-                destinations);
+        RelaySocketOptions options = new RelaySocketOptions(RelaySettings.defaults());
+        ListenerContext listener = new ListenerContext(direction, resolver,
+                () -> new LoopGuard(List.of(4140, 4143)), new ProbeCatcher(), destinations, events,
+                new UpstreamConnector(Transport.EPOLL, options, 1000, Map.of()));
         EmbeddedChannel ch = new EmbeddedChannel() {
             @Override
             protected SocketAddress localAddress0() {
@@ -94,6 +102,13 @@ class FrontendHandlerTest {
             }
         };
         ch.config().setAutoRead(false);
+        ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) {
+                readsRequested++;
+                ctx.read();
+            }
+        });
         ch.pipeline().addLast(new FrontendHandler(listener));
         ch.pipeline().fireChannelActive();
         ch.runPendingTasks();

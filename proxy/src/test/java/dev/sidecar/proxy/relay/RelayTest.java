@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
+import dev.sidecar.proxy.transport.Transport;
 import dev.sidecar.testkit.LeakCheckExtension;
 import dev.sidecar.testkit.Payload;
 import dev.sidecar.testkit.RecordingRelayEvents;
@@ -26,18 +27,26 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The relay over real epoll sockets on 127.0.0.1, with the original-destination lookup replaced by
- * a fixed target (no iptables, no root).
+ * The relay over real sockets on 127.0.0.1, once on each transport (epoll and io_uring), with the
+ * original-destination lookup replaced by a fixed target (no iptables, no root).
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Transport.class)
 @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 @ExtendWith(LeakCheckExtension.class)
 class RelayTest {
     private static final long MIB = 1024 * 1024;
+
+    @Parameter
+    Transport transport;
 
     private final RecordingRelayEvents events = new RecordingRelayEvents();
     private Listeners listeners;
@@ -146,7 +155,7 @@ class RelayTest {
         peer = new TestPeer(s -> {
             s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput();
-            Thread.sleep(300); // the relay must wait for socket space (EPOLLOUT) on a half-closed channel
+            Thread.sleep(300); // the relay must wait for socket space on a half-closed channel (EPOLLOUT on epoll)
             afterFin.complete(Payload.receive(s.getInputStream()));
         });
         InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
@@ -229,9 +238,25 @@ class RelayTest {
     }
 
     @Test
+    void earlyBytesAndFinWaitForTheConnectInsteadOfFailingIt() throws Exception {
+        try (ServerSocket silent = TestPeer.silent(1); BacklogFiller filler = new BacklogFiller(silent)) {
+            InetSocketAddress proxy = proxyTo((InetSocketAddress) silent.getLocalSocketAddress(), Duration.ofMillis(500));
+
+            try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
+                client.getOutputStream().write("early bytes".getBytes(StandardCharsets.US_ASCII));
+                client.shutdownOutput();
+                assertThat(readToEnd(client.getInputStream())).isEqualTo("reset after 0 bytes");
+            }
+            awaitClosed();
+            // The connect timed out; nothing was written to the connecting socket meanwhile.
+            assertThat(events.events()).containsExactly("opened outbound", "failed outbound timeout", "closed outbound");
+        }
+    }
+
+    @Test
     void connectionToTheProxyItselfIsRefusedAsALoop() throws Exception {
         listeners = new Listeners(List.of(new Listeners.Endpoint(Direction.OUTBOUND, loopback(0))),
-                RelaySettings.defaults(), accepted -> (InetSocketAddress) accepted.localAddress(), events);
+                settings(), accepted -> (InetSocketAddress) accepted.localAddress(), events);
         listeners.bind();
         listeners.startAccepting();
         InetSocketAddress proxy = listeners.address(Direction.OUTBOUND);
@@ -367,7 +392,7 @@ class RelayTest {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 Listeners second = new Listeners(
                         List.of(new Listeners.Endpoint(Direction.INBOUND, (InetSocketAddress) taken.getLocalSocketAddress())),
-                        RelaySettings.defaults(), TargetResolver.fixed(loopback(1)), events)) {
+                        settings(), TargetResolver.fixed(loopback(1)), events)) {
             assertThatThrownBy(second::bind)
                     .isInstanceOf(IOException.class)
                     .hasMessageStartingWith("cannot listen on " + taken.getLocalSocketAddress() + " (inbound): ")
@@ -379,11 +404,15 @@ class RelayTest {
 
     private InetSocketAddress proxyTo(InetSocketAddress target, Duration connectTimeout) throws IOException {
         listeners = new Listeners(List.of(new Listeners.Endpoint(Direction.OUTBOUND, loopback(0))),
-                RelaySettings.defaults().withConnectTimeouts(connectTimeout, connectTimeout),
+                settings().withConnectTimeouts(connectTimeout, connectTimeout),
                 TargetResolver.fixed(target), events);
         listeners.bind();
         listeners.startAccepting();
         return listeners.address(Direction.OUTBOUND);
+    }
+
+    private RelaySettings settings() {
+        return RelaySettings.defaults().withTransport(transport);
     }
 
     private void awaitClosed() throws InterruptedException {

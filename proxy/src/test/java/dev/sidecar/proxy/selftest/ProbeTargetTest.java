@@ -1,4 +1,4 @@
-package dev.sidecar.proxy;
+package dev.sidecar.proxy.selftest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

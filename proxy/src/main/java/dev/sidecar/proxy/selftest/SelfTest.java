@@ -1,7 +1,6 @@
-package dev.sidecar.proxy;
+package dev.sidecar.proxy.selftest;
 
 import dev.sidecar.iptables.RedirectConfig;
-import dev.sidecar.proxy.relay.Listeners;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
@@ -35,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * route is retried; a connection that is not redirected, or a wrong original destination, fails.
  * The IPv6 probe runs once the IPv4 one passed; a pod with neither a global IPv6 address on a
  * subnet nor an IPv6 default route has nothing to dial over IPv6, which is logged. Where to dial is
- * {@link ProbeTarget}'s business.
+ * {@link ProbeTarget}'s business; how the probe is recognised on arrival, {@link ProbeCatcher}'s.
  */
-final class SelfTest {
+public final class SelfTest {
     private static final Logger log = LoggerFactory.getLogger(SelfTest.class);
 
     // By the time IPv4 passed the pod's interfaces are up; IPv6 retries only while a fresh address
@@ -58,7 +57,7 @@ final class SelfTest {
      * Makes the probe sockets, one per attempt, IPv6 ones only when {@code ipv6}; call while still
      * root.
      */
-    static SelfTest prepare(int attempts, Duration retryEvery, boolean ipv6) throws IOException {
+    public static SelfTest prepare(int attempts, Duration retryEvery, boolean ipv6) throws IOException {
         Deque<SocketChannel> v4 = new ArrayDeque<>();
         Deque<SocketChannel> v6 = new ArrayDeque<>();
         try {
@@ -77,12 +76,13 @@ final class SelfTest {
     }
 
     /**
-     * Runs attempts until each family gives a verdict. Blocks; returns empty when the redirect
-     * works, else why it does not.
+     * Runs attempts until each family gives a verdict, each probe expected by {@code probes} (the
+     * catcher the listeners consult). Blocks; returns empty when the redirect works, else why it
+     * does not.
      */
-    Optional<String> run(Listeners listeners, RedirectConfig config) throws InterruptedException {
+    public Optional<String> run(ProbeCatcher probes, RedirectConfig config) throws InterruptedException {
         try {
-            Optional<String> failure = probe(ipv4, false, listeners, config);
+            Optional<String> failure = probe(ipv4, false, probes, config);
             if (failure.isPresent() || ipv6.isEmpty()) {
                 return failure;
             }
@@ -91,18 +91,18 @@ final class SelfTest {
                         + " shorter, and no IPv6 default route); the IPv6 redirect is not tested");
                 return Optional.empty();
             }
-            return probe(ipv6, true, listeners, config);
+            return probe(ipv6, true, probes, config);
         } finally {
             ipv4.forEach(SelfTest::closeQuietly);
             ipv6.forEach(SelfTest::closeQuietly);
         }
     }
 
-    private Optional<String> probe(Deque<SocketChannel> sockets, boolean ipv6, Listeners listeners, RedirectConfig config)
+    private Optional<String> probe(Deque<SocketChannel> sockets, boolean ipv6, ProbeCatcher probes, RedirectConfig config)
             throws InterruptedException {
         String lastProblem = "no attempt made";
         while (!sockets.isEmpty()) {
-            Attempt attempt = attempt(sockets.poll(), ipv6, listeners, config);
+            Attempt attempt = attempt(sockets.poll(), ipv6, probes, config);
             if (attempt.verdict != null) {
                 return attempt.verdict.isEmpty() ? Optional.empty() : Optional.of(attempt.verdict);
             }
@@ -120,7 +120,7 @@ final class SelfTest {
         static Attempt retry(String why) { return new Attempt(null, why); }
     }
 
-    private Attempt attempt(SocketChannel socket, boolean ipv6, Listeners listeners, RedirectConfig config)
+    private Attempt attempt(SocketChannel socket, boolean ipv6, ProbeCatcher probes, RedirectConfig config)
             throws InterruptedException {
         Optional<InetSocketAddress> dialled = ProbeTarget.find(config, ipv6);
         if (dialled.isEmpty()) {
@@ -132,7 +132,7 @@ final class SelfTest {
         CompletableFuture<InetSocketAddress> arrived = new CompletableFuture<>();
         try (socket) {
             socket.bind(null); // an ephemeral port of the socket's own family
-            listeners.expectProbe(((InetSocketAddress) socket.getLocalAddress()).getPort(), arrived::complete);
+            probes.expect(((InetSocketAddress) socket.getLocalAddress()).getPort(), arrived::complete);
             socket.socket().connect(target, 2000);
             InetSocketAddress original = arrived.get(2, TimeUnit.SECONDS);
             if (!target.equals(original)) {
@@ -152,7 +152,7 @@ final class SelfTest {
         } catch (ExecutionException e) {
             return Attempt.failed("redirect self-test: " + e.getCause());
         } finally {
-            listeners.clearProbe();
+            probes.clear();
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.sidecar.proxy;
+package dev.sidecar.proxy.selftest;
 
 import dev.sidecar.iptables.RedirectConfig;
 import java.io.IOException;

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# System calls per relayed connection, per transport: starts `sidecar run --transport T` in a pod
+# namespace (rules installed, dropped to 2102), warms it up with short connections to an echo server
+# in a server namespace, then counts with `strace -f -c` on every proxy thread while a fixed number
+# of further connections go through, and prints the counts divided by that number. Also prints the
+# connection rate of a short bounded run (no strace) for each transport.
+#
+#   sudo bench/syscalls.sh [TRANSPORT...]      default: epoll io_uring
+#   env: CONNS=2000 (counted connections)  WARMUP=3000  RATE_SECONDS=3  SIDECAR_JAVA_OPTS (as bin/sidecar)
+#        LOOPS=N: run the relay on N event loops (the launcher's JVM flags plus
+#        -XX:ActiveProcessorCount=N, which the loop count follows; it also sizes the JVM's own
+#        GC and compiler threads)
+#
+# Everything stays inside two namespaces made here (198.18.40.0/24) and is removed on exit; every
+# load is bounded in count and time. Output: one table per transport on stdout.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+# shellcheck source=../bin/lib.sh
+source "$root/bin/lib.sh"
+need_commands syscalls strace=strace gcc=gcc ip=iproute2 ss=iproute2
+
+CONNS=${CONNS:-2000}
+WARMUP=${WARMUP:-3000}
+RATE_SECONDS=${RATE_SECONDS:-3}
+if [[ -n ${LOOPS:-} ]]; then
+  export SIDECAR_JAVA_OPTS="${SIDECAR_JAVA_OPTS:-$(sed -e 's/#.*//' "$root/docker/image/jvm.options" | tr -s ' \t\n' ' ')} -XX:ActiveProcessorCount=$LOOPS"
+fi
+TRANSPORTS=("$@")
+((${#TRANSPORTS[@]})) || TRANSPORTS=(epoll io_uring)
+
+tools=$(mktemp -d)
+pod=scs-pod-$$
+server=scs-server-$$
+sidecar_pid=
+cleanup() {
+  [[ -n $sidecar_pid ]] && kill "$sidecar_pid" 2>/dev/null && wait "$sidecar_pid" 2>/dev/null
+  [[ -n ${echo_pid:-} ]] && kill "$echo_pid" 2>/dev/null
+  ip netns del "$pod" 2>/dev/null || true
+  ip netns del "$server" 2>/dev/null || true
+  rm -rf "$tools"
+}
+trap cleanup EXIT
+
+gcc -O2 -Wall -o "$tools/loadgen" "$here/native/loadgen.c" -lpthread
+gcc -O2 -Wall -o "$tools/echod" "$here/native/echod.c" -lpthread
+[[ -f $root/proxy/target/sidecar.jar ]] || (cd "$root" && mvn -B -q -o -pl proxy -am -DskipTests package)
+
+ip netns add "$pod"
+ip netns add "$server"
+ip -n "$pod" link set lo up
+ip -n "$server" link set lo up
+ip link add to-server netns "$pod" type veth peer name to-pod netns "$server"
+ip -n "$pod" addr add 198.18.40.1/24 dev to-server
+ip -n "$server" addr add 198.18.40.2/24 dev to-pod
+ip -n "$pod" link set to-server up
+ip -n "$server" link set to-pod up
+ip netns exec "$pod" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
+ip netns exec "$pod" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=2 2>/dev/null || true
+ip netns exec "$server" "$tools/echod" rr 7001 -T 1 &
+echo_pid=$!
+
+wait_port() { # wait_port NS PORT
+  local deadline=$((SECONDS + 30))
+  until ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; do
+    ((SECONDS < deadline)) || { echo "syscalls: nothing listens on $2 in $1" >&2; return 1; }
+    sleep 0.1
+  done
+}
+wait_port "$server" 7001
+
+load() { # load MAX SECONDS: short connections (100 bytes each way) through the outbound redirect
+  ip netns exec "$pod" timeout $(($2 + 20)) "$tools/loadgen" rate 198.18.40.2 7001 -n 16 -t "$2" -m "$1" -s 100 -T 1
+}
+
+for t in "${TRANSPORTS[@]}"; do
+  log=$tools/sidecar-$t.log
+  ip netns exec "$pod" "$root/bin/sidecar" run --transport "$t" --no-ipv6 >"$log" 2>&1 &
+  sidecar_pid=$!
+  wait_port "$pod" 4140
+  until grep -q "redirect self-test passed" "$log"; do
+    kill -0 "$sidecar_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
+    sleep 0.1
+  done
+  java_pid=$(pgrep -P "$sidecar_pid" java || echo "$sidecar_pid")
+  load "$WARMUP" 20 >/dev/null
+  echo "== $t: $(grep -o 'transport: .*' "$log" | head -1); event loops: ${LOOPS:-one per core}"
+  echo "rate (no strace): $(load 1000000 "$RATE_SECONDS")"
+  load 200 5 >/dev/null # let the loops settle after the rate run
+  strace -f -c -o "$tools/strace-$t.txt" -p "$java_pid" 2>/dev/null & # -p with -f: every thread
+  strace_pid=$!
+  sleep 1 # strace attaches to every thread before the counted connections start
+  counted=$(load "$CONNS" 30)
+  sleep 0.5
+  kill -INT "$strace_pid"
+  wait "$strace_pid" 2>/dev/null || true
+  done_conns=$(tr ' ' '\n' <<<"$counted" | awk -F= '$1 == "conns" {print $2}')
+  echo "counted: $counted"
+  echo "system calls per connection over $done_conns connections (futex and the event loop's wait included):"
+  awk -v n="$done_conns" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" { name = $NF; calls = $4; printf "  %-16s %6.2f\n", name, calls / n; total += calls }
+    END { printf "  %-16s %6.2f\n", "total", total / n }' "$tools/strace-$t.txt"
+  kill "$sidecar_pid"
+  wait "$sidecar_pid" 2>/dev/null || true
+  sidecar_pid=
+  ip netns exec "$pod" "$root/bin/sidecar" iptables remove >/dev/null 2>&1 || true
+done

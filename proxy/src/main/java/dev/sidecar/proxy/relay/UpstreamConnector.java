@@ -1,0 +1,62 @@
+package dev.sidecar.proxy.relay;
+
+import dev.sidecar.proxy.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.Map;
+
+/**
+ * Opens the upstream side of a pair: a socket with the relay's options, registered on the
+ * accepted channel's event loop (so the pair shares one thread and its state needs no locks),
+ * connected to the target within the listener's connect timeout. Immutable; one per listener.
+ */
+final class UpstreamConnector {
+    private final Transport transport;
+    private final RelaySocketOptions options;
+    private final int connectTimeoutMillis;
+    private final Map<ChannelOption<Integer>, Integer> deadPeerOptions;
+
+    /**
+     * @param deadPeerOptions keepalive and user timeout, set on upstream sockets only: accepted
+     *     sockets inherit them from their listener
+     */
+    UpstreamConnector(Transport transport, RelaySocketOptions options, int connectTimeoutMillis,
+            Map<ChannelOption<Integer>, Integer> deadPeerOptions) {
+        this.transport = transport;
+        this.options = options;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+        this.deadPeerOptions = Map.copyOf(deadPeerOptions);
+    }
+
+    /**
+     * A new, unregistered upstream channel for {@code target}, its pipeline holding {@code backend}.
+     *
+     * @throws io.netty.channel.ChannelException when no socket can be made (EMFILE: no descriptor left)
+     */
+    Channel newChannel(InetSocketAddress target, ChannelHandler backend) {
+        Channel upstream = transport.newSocketChannel(target.getAddress() instanceof Inet6Address);
+        options.applyTo(upstream);
+        deadPeerOptions.forEach(upstream.config()::setOption);
+        upstream.config().setConnectTimeoutMillis(connectTimeoutMillis);
+        upstream.pipeline().addLast(backend);
+        return upstream;
+    }
+
+    /** Registers {@code upstream} on {@code client}'s event loop and connects it to {@code target}. */
+    ChannelFuture connect(Channel upstream, Channel client, InetSocketAddress target) {
+        ChannelPromise connected = upstream.newPromise();
+        client.eventLoop().register(upstream).addListener(registered -> {
+            if (registered.isSuccess()) {
+                upstream.connect(target, connected);
+            } else {
+                connected.setFailure(registered.cause());
+            }
+        });
+        return connected;
+    }
+}
