@@ -53,7 +53,11 @@ public final class Failures implements IExecutionExceptionHandler, IParameterExc
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("sidecar: " + printable(ex.getMessage()) + origin(ex.getArgSpec(), ex.getValue(), args));
+        ArgSpec spec = ex.getArgSpec();
+        if (spec == null && ex instanceof CommandLine.MissingParameterException missing && missing.getMissing().size() == 1) {
+            spec = missing.getMissing().get(0); // e.g. a value of "--", which picocli takes for no value
+        }
+        err.println("sidecar: " + printable(ex.getMessage()) + origin(spec, ex.getValue(), args));
         if (ex instanceof CommandLine.UnmatchedArgumentException) {
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
             err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");

@@ -180,4 +180,14 @@ class RunCommandTest {
         assertThat(cli.errLines()).containsExactly("sidecar: Expected parameter for option '--inbound-port' but found '--'");
         assertThat(cli.installersMade).isZero();
     }
+
+    @Test
+    void endOfOptionsMarkerFromTheEnvironmentNamesTheVariable() {
+        Cli cli = new Cli();
+        cli.environment.put("SIDECAR_INBOUND_PORT", "--");
+
+        assertThat(cli.run("run")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.errLines()).containsExactly(
+                "sidecar: Expected parameter for option '--inbound-port' but found '--' (from environment variable SIDECAR_INBOUND_PORT)");
+    }
 }
