@@ -13,12 +13,16 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.sidecar.proxy.transport.Transport;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A relayed connection whose peer vanishes without a word (its link goes down, the process dies,
@@ -27,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>The sidecar runs with {@code --keepalive 1s --user-timeout 3s}: the same mechanism as the
  * defaults (10 s, 20 s), ten times faster. {@code DeadPeerDetectionTest} checks the defaults'
- * arithmetic.
+ * arithmetic. The class runs once per transport, each with a pod of its own.
  *
  * <pre>
  *  client 198.18.5.2 ── 198.18.5.1 pod 198.18.6.1 ── 198.18.6.2 server
@@ -35,6 +39,8 @@ import org.junit.jupiter.api.Timeout;
  * </pre>
  */
 @Tag("netns")
+@ParameterizedClass(name = "{0}")
+@EnumSource(Transport.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(60)
 class DeadPeerIT {
@@ -47,13 +53,16 @@ class DeadPeerIT {
     /** ... accepted on 4140 (the app's connection, redirected) and upstream to the server. */
     private static final String[] OUTBOUND_PAIR = {"127.0.0.1:4140", SERVER + ":8080"};
 
+    @Parameter
+    Transport transport;
+
     private NetnsLab lab;
     private Traffic traffic;
     private SidecarProcess sidecar;
     private String clientNs, podNs, serverNs;
     private String clientLink, serverLink;
 
-    @BeforeAll
+    @BeforeParameterizedClassInvocation
     void startPod() throws Exception {
         assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         lab = new NetnsLab("dpr");
@@ -65,10 +74,10 @@ class DeadPeerIT {
         traffic = new Traffic();
         traffic.serve(serverNs, 0, 8080);
         traffic.serve(podNs, APP_UID, 8080);
-        sidecar = SidecarProcess.start(podNs, "--no-ipv6", "--keepalive", "1s", "--user-timeout", "3s");
+        sidecar = SidecarProcess.start(podNs, "--transport", transport.label(), "--no-ipv6", "--keepalive", "1s", "--user-timeout", "3s");
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     void stopPod() throws Exception {
         if (sidecar != null) {
             sidecar.close();
@@ -140,11 +149,13 @@ class DeadPeerIT {
     /**
      * The sidecar's (uid 2102) connected TCP sockets in the pod with one of {@code endpoints}
      * ({@code address:} or {@code address:port}) at either end, from the pod's
-     * {@code /proc/net/tcp} (what {@code ss} reads too), as {@code local peer} lines.
+     * {@code /proc/net/tcp} and {@code /proc/net/tcp6} (what {@code ss} reads too; io_uring's sockets
+     * are IPv6 ones holding v4-mapped addresses), as {@code local peer} lines.
      */
     private List<String> proxySockets(String... endpoints) {
         List<String> sockets = new java.util.ArrayList<>();
-        for (String line : lab.exec(podNs, "cat", "/proc/net/tcp").lines().skip(1).toList()) {
+        String tables = lab.exec(podNs, "cat", "/proc/net/tcp") + lab.exec(podNs, "cat", "/proc/net/tcp6");
+        for (String line : tables.lines().filter(l -> !l.trim().startsWith("sl")).toList()) {
             String[] f = line.trim().split("\\s+");
             // 0A LISTEN, 06 TIME_WAIT and 07 CLOSE hold no connection; every other state does, half-closed ones
             // too (the busy relay below is one: the server sends nothing and closes its side at once).
@@ -159,11 +170,16 @@ class DeadPeerIT {
         return sockets;
     }
 
-    /** {@code 0105120C:1F90} (address in host byte order, little-endian here) as {@code 12.18.5.1:8080}. */
+    /**
+     * {@code 0105120C:1F90} (address in host byte order, little-endian here) as {@code 12.18.5.1:8080};
+     * a v4-mapped IPv6 entry ({@code 0000000000000000FFFF00000105120C:1F90}) the same way, by its
+     * last word. The relays here are IPv4 only.
+     */
     private static String endpoint(String hex) {
-        long a = Long.parseLong(hex.substring(0, 8), 16);
+        int colon = hex.indexOf(':');
+        long a = Long.parseLong(hex.substring(colon - 8, colon), 16);
         return (a & 0xff) + "." + (a >> 8 & 0xff) + "." + (a >> 16 & 0xff) + "." + (a >> 24 & 0xff) + ":"
-                + Integer.parseInt(hex.substring(9), 16);
+                + Integer.parseInt(hex.substring(colon + 1), 16);
     }
 
     private List<String> awaitProxySockets(int count, Duration within, String... endpoints) throws InterruptedException {
