@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.net;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
@@ -25,45 +26,39 @@ public final class Errno {
     public static final int EHOSTUNREACH = 113;
 
     private static final Pattern NUMBERED = Pattern.compile("error\\(-(\\d{1,4})\\)");
-    // glibc's strerror() texts, lower-cased; ENFILE's before EMFILE's, which it contains.
-    private static final String[][] TEXTS = {
-            {"operation not permitted", "1"},
-            {"permission denied", "13"},
-            {"too many open files in system", "23"},
-            {"too many open files", "24"},
-            {"cannot assign requested address", "99"},
-            {"network is unreachable", "101"},
-            {"connection reset by peer", "104"},
-            {"no buffer space available", "105"},
-            {"connection timed out", "110"},
-            {"connection refused", "111"},
-            {"no route to host", "113"},
-    };
+
+    /**
+     * One errno: its number, how {@link #describe} names it, and glibc's {@code strerror()} text
+     * (lower-cased; null when no message of ours carries it), from which {@link #fromMessage}
+     * reads the number back.
+     */
+    private record Entry(int number, String name, String strerror) {}
+
+    // ENFILE's text before EMFILE's, which it contains: fromMessage takes the first match.
+    private static final List<Entry> TABLE = List.of(
+            new Entry(EPERM, "EPERM: operation not permitted", "operation not permitted"),
+            new Entry(2, "ENOENT: no such entry", null),
+            new Entry(9, "EBADF: bad file descriptor", null),
+            new Entry(EACCES, "EACCES: permission denied", "permission denied"),
+            new Entry(14, "EFAULT: bad address", null),
+            new Entry(22, "EINVAL: invalid argument", null),
+            new Entry(ENFILE, "ENFILE: too many open files in the system", "too many open files in system"),
+            new Entry(EMFILE, "EMFILE: too many open files in this process", "too many open files"),
+            new Entry(88, "ENOTSOCK: not a socket", null),
+            new Entry(92, "ENOPROTOOPT: protocol not available", null),
+            new Entry(EADDRNOTAVAIL, "EADDRNOTAVAIL: cannot assign requested address", "cannot assign requested address"),
+            new Entry(ENETUNREACH, "ENETUNREACH: network is unreachable", "network is unreachable"),
+            new Entry(ECONNRESET, "ECONNRESET: connection reset by peer", "connection reset by peer"),
+            new Entry(ENOBUFS, "ENOBUFS: no buffer space available", "no buffer space available"),
+            new Entry(ETIMEDOUT, "ETIMEDOUT: connection timed out", "connection timed out"),
+            new Entry(ECONNREFUSED, "ECONNREFUSED: connection refused", "connection refused"),
+            new Entry(EHOSTUNREACH, "EHOSTUNREACH: no route to host", "no route to host"));
 
     private Errno() {}
 
-    /** e.g. {@code "EPERM (1): operation not permitted"}. */
+    /** e.g. {@code "EPERM: operation not permitted (1)"}. */
     public static String describe(int errno) {
-        String name = switch (errno) {
-            case 1 -> "EPERM: operation not permitted";
-            case 2 -> "ENOENT: no such entry";
-            case 9 -> "EBADF: bad file descriptor";
-            case 13 -> "EACCES: permission denied";
-            case 14 -> "EFAULT: bad address";
-            case 22 -> "EINVAL: invalid argument";
-            case 23 -> "ENFILE: too many open files in the system";
-            case 24 -> "EMFILE: too many open files in this process";
-            case 88 -> "ENOTSOCK: not a socket";
-            case 92 -> "ENOPROTOOPT: protocol not available";
-            case 99 -> "EADDRNOTAVAIL: cannot assign requested address";
-            case 101 -> "ENETUNREACH: network is unreachable";
-            case 104 -> "ECONNRESET: connection reset by peer";
-            case 105 -> "ENOBUFS: no buffer space available";
-            case 110 -> "ETIMEDOUT: connection timed out";
-            case 111 -> "ECONNREFUSED: connection refused";
-            case 113 -> "EHOSTUNREACH: no route to host";
-            default -> "errno";
-        };
+        String name = TABLE.stream().filter(e -> e.number == errno).map(Entry::name).findFirst().orElse("errno");
         return name + " (" + errno + ")";
     }
 
@@ -82,9 +77,9 @@ public final class Errno {
             return OptionalInt.of(Integer.parseInt(number.group(1)));
         }
         String m = message.toLowerCase(Locale.ROOT);
-        for (String[] t : TEXTS) {
-            if (m.contains(t[0])) {
-                return OptionalInt.of(Integer.parseInt(t[1]));
+        for (Entry e : TABLE) {
+            if (e.strerror != null && m.contains(e.strerror)) {
+                return OptionalInt.of(e.number);
             }
         }
         return OptionalInt.empty();

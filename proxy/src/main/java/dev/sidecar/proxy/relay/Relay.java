@@ -20,9 +20,6 @@ import java.util.OptionalInt;
  * both FINs went out, when nothing is pending.
  */
 final class Relay {
-    /** Linux errno values (asm-generic/errno.h) with which the kernel ends a connection to a vanished peer. */
-    private static final int ENETUNREACH = 101, ETIMEDOUT = 110, EHOSTUNREACH = 113;
-
     private Relay() {}
 
     /**
@@ -64,7 +61,7 @@ final class Relay {
     static Failure endFailure(Throwable cause) {
         if (cause instanceof Errors.NativeIoException e) {
             int errno = -e.expectedErr();
-            if (errno == ETIMEDOUT || errno == EHOSTUNREACH || errno == ENETUNREACH) {
+            if (errno == Errno.ETIMEDOUT || errno == Errno.EHOSTUNREACH || errno == Errno.ENETUNREACH) {
                 return Failure.DEAD_PEER;
             }
         }

@@ -175,14 +175,4 @@ public enum Transport {
     public static int fd(Channel ch) {
         return ((UnixChannel) ch).fd().intValue();
     }
-
-    /** The transport named {@code label} ({@code epoll} or {@code io_uring}). */
-    public static Transport named(String label) {
-        for (Transport t : values()) {
-            if (t.label.equals(label)) {
-                return t;
-            }
-        }
-        throw new IllegalArgumentException("no transport named " + label);
-    }
 }
