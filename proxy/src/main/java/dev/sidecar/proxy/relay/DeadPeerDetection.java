@@ -38,6 +38,9 @@ public record DeadPeerDetection(Duration keepaliveIdle, Duration userTimeout) {
     static final IntegerUnixChannelOption TCP_USER_TIMEOUT =
             new IntegerUnixChannelOption("TCP_USER_TIMEOUT", IPPROTO_TCP, 18);
 
+    /** {@code SO_KEEPALIVE} (SOL_SOCKET 1, option 9) as a raw option, settable on a listening socket too. */
+    static final IntegerUnixChannelOption SO_KEEPALIVE = new IntegerUnixChannelOption("SO_KEEPALIVE", 1, 9);
+
     /** Unanswered probes that end an idle connection when there is no user timeout. */
     static final int KEEPALIVE_PROBES = 3;
 
@@ -110,6 +113,18 @@ public record DeadPeerDetection(Duration keepaliveIdle, Duration userTimeout) {
         } else {
             options.put(TCP_KEEPCNT, KEEPALIVE_PROBES);
         }
+        return options;
+    }
+
+    /**
+     * {@link #socketOptions()} after {@code SO_KEEPALIVE} on: everything one socket needs, set
+     * once per listening socket (every accepted socket inherits it, keepalive timer included) and
+     * once per upstream socket, so an accepted socket costs no {@code setsockopt} for it.
+     */
+    public Map<ChannelOption<Integer>, Integer> withKeepaliveOn() {
+        Map<ChannelOption<Integer>, Integer> options = new LinkedHashMap<>();
+        options.put(SO_KEEPALIVE, 1);
+        options.putAll(socketOptions());
         return options;
     }
 

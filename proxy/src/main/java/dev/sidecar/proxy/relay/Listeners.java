@@ -146,7 +146,7 @@ public final class Listeners implements AutoCloseable {
             b.option(Transport.IPV6_V6ONLY, 1); // [::] must not also claim 0.0.0.0
         }
         // Set once on the listening socket: every accepted socket inherits them, at no cost per connection.
-        settings.deadPeer().socketOptions().forEach(b::option);
+        settings.deadPeer().withKeepaliveOn().forEach(b::option);
         try {
             return b.bind(e.address()).sync().channel();
         } catch (Exception ex) {
@@ -157,7 +157,7 @@ public final class Listeners implements AutoCloseable {
     private RelayInitializer initializer(Direction direction) {
         RelaySocketOptions options = new RelaySocketOptions(settings);
         UpstreamConnector upstream = new UpstreamConnector(settings.transport(), options,
-                settings.connectTimeoutMillis(direction), settings.deadPeer().socketOptions());
+                settings.connectTimeoutMillis(direction), settings.deadPeer().withKeepaliveOn());
         return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, probes, destinations, events, upstream),
                 options, open);
     }

@@ -34,7 +34,7 @@ final class RelaySocketOptions {
             // again would cost one more setsockopt per socket, two per relayed connection.
             config.setOption(ChannelOption.TCP_NODELAY, true);
         }
-        config.setOption(ChannelOption.SO_KEEPALIVE, true);
+        // SO_KEEPALIVE and its timers: from the listening socket, or UpstreamConnector (DeadPeerDetection).
         config.setWriteBufferWaterMark(waterMark);
         config.setRecvByteBufAllocator(recvAllocator);
         config.setAllocator(settings.allocator());

@@ -22,8 +22,8 @@ final class UpstreamConnector {
     private final Map<ChannelOption<Integer>, Integer> deadPeerOptions;
 
     /**
-     * @param deadPeerOptions keepalive and user timeout, set on upstream sockets only: accepted
-     *     sockets inherit them from their listener
+     * @param deadPeerOptions keepalive on, its timers and the user timeout, set on upstream sockets
+     *     only: accepted sockets inherit them from their listener
      */
     UpstreamConnector(Transport transport, RelaySocketOptions options, int connectTimeoutMillis,
             Map<ChannelOption<Integer>, Integer> deadPeerOptions) {
