@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.jqwik.api.Arbitraries;
@@ -100,34 +101,27 @@ class OptionGrammarTest {
             return m.matches() && Long.parseLong(m.group(1)) > 0;
         }
 
+        /** IPv4 or IPv6 CIDRs or bare addresses. */
         private static Boolean subnets(String value) {
-            if (trim(value).isEmpty()) {
-                return false;
-            }
-            boolean undecided = false;
-            for (String entry : value.split(",", -1)) {
-                String e = trim(entry);
-                Matcher m = IPV4.matcher(e);
-                if (m.matches()) {
-                    for (int i = 1; i <= 4; i++) {
-                        if (Integer.parseInt(m.group(i)) > 255) {
-                            return false;
-                        }
-                    }
-                    if (m.group(6) != null && (Integer.parseInt(m.group(6)) < 1 || Integer.parseInt(m.group(6)) > 32)) {
-                        return false;
-                    }
-                } else if (IPV6ISH.matcher(e).matches()) {
-                    undecided = true; // IPv6 literal syntax is InetAddress's; the model only bounds its alphabet
-                } else {
-                    return false;
-                }
-            }
-            return undecided ? null : true;
+            return ipList(value, m -> m.group(6) == null
+                    || Integer.parseInt(m.group(6)) >= 1 && Integer.parseInt(m.group(6)) <= 32, true);
         }
 
         /** Addresses an inbound connection can be made to: no prefix, no 0.0.0.0, 127/8 or 224/4. */
         private static Boolean addresses(String value) {
+            return ipList(value, m -> {
+                int first = Integer.parseInt(m.group(1));
+                boolean any = m.group(0).matches("0+\\.0+\\.0+\\.0+");
+                return m.group(5) == null && !any && first != 127 && !(first >= 224 && first <= 239);
+            }, false);
+        }
+
+        /**
+         * A non-empty list whose IPv4 entries have octets up to 255 and pass {@code ipv4}; IPv6
+         * entries (with a prefix only if {@code prefixes}) are left undecided (null) as far as
+         * syntax goes: that is InetAddress's, the model only bounds their alphabet.
+         */
+        private static Boolean ipList(String value, Predicate<Matcher> ipv4, boolean prefixes) {
             if (trim(value).isEmpty()) {
                 return false;
             }
@@ -136,20 +130,15 @@ class OptionGrammarTest {
                 String e = trim(entry);
                 Matcher m = IPV4.matcher(e);
                 if (m.matches()) {
-                    if (m.group(5) != null) {
-                        return false;
-                    }
                     for (int i = 1; i <= 4; i++) {
                         if (Integer.parseInt(m.group(i)) > 255) {
                             return false;
                         }
                     }
-                    int first = Integer.parseInt(m.group(1));
-                    boolean any = e.matches("0+\\.0+\\.0+\\.0+");
-                    if (any || first == 127 || (first >= 224 && first <= 239)) {
+                    if (!ipv4.test(m)) {
                         return false;
                     }
-                } else if (IPV6ISH.matcher(e).matches() && !e.contains("/")) {
+                } else if (IPV6ISH.matcher(e).matches() && (prefixes || !e.contains("/"))) {
                     undecided = true;
                 } else {
                     return false;
