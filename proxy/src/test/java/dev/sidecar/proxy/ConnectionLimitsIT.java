@@ -2,6 +2,7 @@ package dev.sidecar.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sidecar.testkit.Closer;
 import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.SidecarProcess;
 import dev.sidecar.testkit.Traffic;
@@ -42,13 +43,8 @@ class ConnectionLimitsIT {
     }
 
     @AfterEach
-    void cleanUp() {
-        if (traffic != null) {
-            traffic.close();
-        }
-        if (lab != null) {
-            lab.close();
-        }
+    void cleanUp() throws Exception {
+        Closer.closeAll(traffic, lab);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.sidecar.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sidecar.testkit.Closer;
 import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.SidecarProcess;
 import dev.sidecar.testkit.Traffic;
@@ -79,15 +80,7 @@ class DeadPeerIT {
 
     @AfterParameterizedClassInvocation
     void stopPod() throws Exception {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-        if (traffic != null) {
-            traffic.close();
-        }
-        if (lab != null) {
-            lab.close();
-        }
+        Closer.closeAll(sidecar, traffic, lab);
     }
 
     @Test

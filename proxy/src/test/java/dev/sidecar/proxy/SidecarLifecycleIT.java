@@ -3,6 +3,7 @@ package dev.sidecar.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.proxy.transport.Transport;
+import dev.sidecar.testkit.Closer;
 import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.Payload;
 import dev.sidecar.testkit.SidecarProcess;
@@ -50,13 +51,8 @@ class SidecarLifecycleIT {
     }
 
     @AfterEach
-    void cleanUp() {
-        if (traffic != null) {
-            traffic.close();
-        }
-        if (lab != null) {
-            lab.close();
-        }
+    void cleanUp() throws Exception {
+        Closer.closeAll(traffic, lab);
     }
 
     @Test
