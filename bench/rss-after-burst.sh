@@ -28,7 +28,7 @@ root=$(cd "$here/.." && pwd)
 # shellcheck source=../bin/lib.sh
 source "$root/bin/lib.sh"
 
-MAX_SECONDS=${RSS_MAX_SECONDS:-1500}
+MAX_SECONDS=$(env_int bench/rss-after-burst.sh RSS_MAX_SECONDS 1500)
 if [[ -z ${SCB_BOUNDED:-} ]]; then
   # The whole run is bounded: after MAX_SECONDS the script gets SIGTERM and its trap cleans up.
   SCB_BOUNDED=1 exec timeout --foreground -k 60 "$MAX_SECONDS" "$0" "$@"
@@ -38,16 +38,13 @@ if [[ $(id -u) != 0 ]]; then
   exit 2
 fi
 
-ROUNDS=${RSS_ROUNDS:-3}
-CONNS=${BURST_CONNS:-9900}
-SIZE=${BURST_SIZE:-4096}
-AFTER=${AFTER_SECONDS:-60}
+ROUNDS=$(env_int bench/rss-after-burst.sh RSS_ROUNDS 3)
+CONNS=$(env_int bench/rss-after-burst.sh BURST_CONNS 9900)
+SIZE=$(env_int bench/rss-after-burst.sh BURST_SIZE 4096)
+AFTER=$(env_int bench/rss-after-burst.sh AFTER_SECONDS 60)
 IFS=, read -r -a CONFIGS <<<"${RSS_CONFIGS:-before,after}"
 PROXY_UID=2102
 TARGET_KIB=$((16 * 1024))
-for v in ROUNDS CONNS SIZE AFTER; do
-  [[ ${!v} =~ ^[1-9][0-9]{0,6}$ ]] || { echo "bench/rss-after-burst.sh: $v must be a positive number, got '${!v}'" >&2; exit 2; }
-done
 ((SIZE <= 65536)) || { echo "bench/rss-after-burst.sh: BURST_SIZE must be at most 65536, got '$SIZE'" >&2; exit 2; }
 # The proxy holds two descriptors per connection and inherits this script's limit.
 ulimit -n "$(ulimit -Hn)"
@@ -164,7 +161,7 @@ nmt() { # nmt PID FILE: the JVM's own account of its memory (RSS_NMT=1 only)
 
 # ---------------------------------------------------------------- one trial
 trial() { # trial CONFIG ROUND
-  local c=$1 r=$2 opts=${OPTS[$1]} pid idle peak now t0 line burst_pid
+  local c=$1 r=$2 opts=${OPTS[$1]} pid idle peak now line burst_pid
   [[ -z ${RSS_NMT:-} ]] || opts="$opts -XX:NativeMemoryTracking=summary"
   SIDECAR_JAVA_OPTS=$opts start_bg "sidecar-$c-$r" "$NS_POD" "$root/bin/sidecar" run
   pid=$BG_PID

@@ -20,36 +20,31 @@ root=$(cd "$here/.." && pwd)
 source "$root/bin/lib.sh"
 need_commands syscalls strace=strace gcc=gcc ip=iproute2 ss=iproute2
 
-CONNS=${CONNS:-2000}
-WARMUP=${WARMUP:-3000}
-RATE_SECONDS=${RATE_SECONDS:-3}
-if [[ -n ${LOOPS:-} ]]; then
+CONNS=$(env_int syscalls CONNS 2000)
+WARMUP=$(env_int syscalls WARMUP 3000)
+RATE_SECONDS=$(env_int syscalls RATE_SECONDS 3)
+if [[ -n ${LOOPS+set} ]]; then
+  LOOPS=$(env_int syscalls LOOPS 1)
   export SIDECAR_JAVA_OPTS="${SIDECAR_JAVA_OPTS:-$(sed -e 's/#.*//' "$root/docker/image/jvm.options" | tr -s ' \t\n' ' ')} -XX:ActiveProcessorCount=$LOOPS"
 fi
 TRANSPORTS=("$@")
 ((${#TRANSPORTS[@]})) || TRANSPORTS=(epoll io_uring)
+for t in "${TRANSPORTS[@]}"; do
+  [[ $t == epoll || $t == io_uring ]] || { echo "syscalls: '$t' is not a transport; use epoll or io_uring" >&2; exit 2; }
+done
 
 tools=$(mktemp -d)
 pod=scs-pod-$$
 server=scs-server-$$
-sidecar_pid=
-cleanup() {
-  [[ -n $sidecar_pid ]] && kill "$sidecar_pid" 2>/dev/null && wait "$sidecar_pid" 2>/dev/null
-  [[ -n ${echo_pid:-} ]] && kill "$echo_pid" 2>/dev/null
-  ip netns del "$pod" 2>/dev/null || true
-  ip netns del "$server" 2>/dev/null || true
-  rm -rf "$tools"
-}
-trap cleanup EXIT
+remove_tools() { rm -rf "$tools"; }
+cleanup_on_exit syscalls remove_tools # stops what start_in_ns started, deletes the namespaces
 
 gcc -O2 -Wall -o "$tools/loadgen" "$here/native/loadgen.c" -lpthread
 gcc -O2 -Wall -o "$tools/echod" "$here/native/echod.c" -lpthread
 [[ -f $root/proxy/target/sidecar.jar ]] || (cd "$root" && mvn -B -q -o -pl proxy -am -DskipTests package)
 
-ip netns add "$pod"
-ip netns add "$server"
-ip -n "$pod" link set lo up
-ip -n "$server" link set lo up
+new_ns "$pod"
+new_ns "$server"
 ip link add to-server netns "$pod" type veth peer name to-pod netns "$server"
 ip -n "$pod" addr add 198.18.40.1/24 dev to-server
 ip -n "$server" addr add 198.18.40.2/24 dev to-pod
@@ -57,17 +52,8 @@ ip -n "$pod" link set to-server up
 ip -n "$server" link set to-pod up
 ip netns exec "$pod" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
 ip netns exec "$pod" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=2 2>/dev/null || true
-ip netns exec "$server" "$tools/echod" rr 7001 -T 1 &
-echo_pid=$!
-
-wait_port() { # wait_port NS PORT
-  local deadline=$((SECONDS + 30))
-  until ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; do
-    ((SECONDS < deadline)) || { echo "syscalls: nothing listens on $2 in $1" >&2; return 1; }
-    sleep 0.1
-  done
-}
-wait_port "$server" 7001
+start_in_ns - "$server" "$tools/echod" rr 7001 -T 1
+wait_for 30 listening "$server" 7001 || { echo "syscalls: nothing listens on 7001 in $server" >&2; exit 1; }
 
 load() { # load MAX SECONDS: short connections (100 bytes each way) through the outbound redirect
   ip netns exec "$pod" timeout $(($2 + 20)) "$tools/loadgen" rate 198.18.40.2 7001 -n 16 -t "$2" -m "$1" -s 100 -T 1
@@ -75,13 +61,9 @@ load() { # load MAX SECONDS: short connections (100 bytes each way) through the 
 
 for t in "${TRANSPORTS[@]}"; do
   log=$tools/sidecar-$t.log
-  ip netns exec "$pod" "$root/bin/sidecar" run --transport "$t" --no-ipv6 >"$log" 2>&1 &
-  sidecar_pid=$!
-  wait_port "$pod" 4140
-  until grep -q "redirect self-test passed" "$log"; do
-    kill -0 "$sidecar_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 0.1
-  done
+  start_in_ns "$log" "$pod" "$root/bin/sidecar" run --transport "$t" --no-ipv6
+  sidecar_pid=$BG_PID
+  wait_for -p "$sidecar_pid" 60 grep -q "redirect self-test passed" "$log" || { cat "$log" >&2; exit 1; }
   java_pid=$(pgrep -P "$sidecar_pid" java || echo "$sidecar_pid")
   load "$WARMUP" 20 >/dev/null
   echo "== $t: $(grep -o 'transport: .*' "$log" | head -1); event loops: ${LOOPS:-one per core}"
@@ -99,8 +81,6 @@ for t in "${TRANSPORTS[@]}"; do
   echo "system calls per connection over $done_conns connections (futex and the event loop's wait included):"
   awk -v n="$done_conns" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" { name = $NF; calls = $4; printf "  %-16s %6.2f\n", name, calls / n; total += calls }
     END { printf "  %-16s %6.2f\n", "total", total / n }' "$tools/strace-$t.txt"
-  kill "$sidecar_pid"
-  wait "$sidecar_pid" 2>/dev/null || true
-  sidecar_pid=
+  stop_pid "$sidecar_pid"
   ip netns exec "$pod" "$root/bin/sidecar" iptables remove >/dev/null 2>&1 || true
 done

@@ -52,6 +52,15 @@ need_commands() {
   return "$rc"
 }
 
+# env_int PREFIX NAME DEFAULT: prints the environment variable NAME (DEFAULT when unset), which must
+# be a whole number from 1 to 9999999 in ASCII digits; anything else (empty included) is one line
+# on stderr naming NAME and exit 2. Use as X=$(env_int ...) under set -e.
+env_int() {
+  local v=${!2-$3}
+  [[ $v =~ ^[1-9][0-9]{0,6}$ ]] || { echo "$1: $2 must be a whole number from 1 to 9999999, got '$v'" >&2; exit 2; }
+  printf '%s\n' "$v"
+}
+
 # in_ns NS|PID CMD...: runs CMD in a named network namespace, or in the network namespace of a
 # process (a container's). Both exec CMD in place, but `in_ns ... &` would leave a subshell's pid
 # in $!: start background processes with start_in_ns.
