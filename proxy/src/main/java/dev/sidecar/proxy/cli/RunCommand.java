@@ -1,6 +1,5 @@
 package dev.sidecar.proxy.cli;
 
-import dev.sidecar.iptables.InputText;
 import dev.sidecar.iptables.InvalidConfigException;
 import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
@@ -10,29 +9,22 @@ import dev.sidecar.proxy.StartupException;
 import dev.sidecar.proxy.admin.AdminServer;
 import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
-import dev.sidecar.proxy.os.ProcStatus;
+import dev.sidecar.proxy.os.Privileges;
 import dev.sidecar.proxy.relay.ConnectionBudget;
 import dev.sidecar.proxy.relay.DeadPeerDetection;
 import dev.sidecar.proxy.relay.RelaySettings;
 import dev.sidecar.proxy.transport.TransportChoice;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code sidecar run}: installs the redirect, drops to the proxy uid and relays every redirected
@@ -44,8 +36,6 @@ import picocli.CommandLine.TypeConversionException;
 public final class RunCommand implements Callable<Integer> {
     /** Gid the proxy drops to when {@code --proxy-gid} is not given. */
     static final int DEFAULT_PROXY_GID = 2102;
-    private static final int CAP_SETGID = 6;
-    private static final int CAP_SETUID = 7;
 
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
@@ -139,24 +129,12 @@ public final class RunCommand implements Callable<Integer> {
         return ExitCode.OK.code();
     }
 
-    /**
-     * Everything the privilege drop needs, checked before any rule is installed: as root, the
-     * capabilities to change gid and uid (a container may run as uid 0 without them). The ids
-     * themselves (not 0) were checked by their converters. Without this, the rules would be
-     * installed and the drop would then fail, leaving them behind with no proxy.
-     */
+    /** Everything the privilege drop needs, checked before any rule is installed (the ids themselves by their converters). */
     private static void checkCanDropPrivileges(int uid, int gid) throws StartupException {
-        ProcStatus self;
         try {
-            self = ProcStatus.parse(Files.readString(Path.of("/proc/self/status")));
-        } catch (IOException | IllegalArgumentException e) {
-            return; // no /proc to read: the drop itself verifies, and fails, later
-        }
-        long needed = (1L << CAP_SETGID) | (1L << CAP_SETUID);
-        if (self.uids()[1] == 0 && (self.capEff() & needed) != needed) {
-            throw new StartupException("refusing to start: running as root without CAP_SETUID and CAP_SETGID, so the drop to uid "
-                    + uid + " gid " + gid + " would fail after the rules are installed; grant both capabilities,"
-                    + " or install the rules elsewhere and start as uid " + uid + " with --no-iptables", null);
+            Privileges.checkCanDrop(uid, gid);
+        } catch (Privileges.PrivilegeException e) {
+            throw new StartupException(e.getMessage(), e);
         }
     }
 

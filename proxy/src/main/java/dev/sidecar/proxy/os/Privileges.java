@@ -43,6 +43,9 @@ public final class Privileges {
         int geteuid();
     }
 
+    /** Capability numbers, from {@code <linux/capability.h>}. */
+    private static final int CAP_SETGID = 6, CAP_SETUID = 7;
+
     private final LibC libc;
     private final Runtime runtime;
     private final Path tasks;
@@ -108,6 +111,29 @@ public final class Privileges {
         }
         if (checked == 0) {
             throw new PrivilegeException("no thread found in " + tasks);
+        }
+    }
+
+    /**
+     * Whether {@link #drop} can work, checked before anything is changed: as root, the process
+     * needs CAP_SETUID and CAP_SETGID (a container may run as uid 0 without them). Without this
+     * check, the rules would be installed and the drop would then fail, leaving them behind with no
+     * proxy. Not root, or no {@code /proc} to read: nothing to check here ({@link #drop} verifies).
+     *
+     * @throws PrivilegeException saying what is missing and what to do instead
+     */
+    public static void checkCanDrop(int uid, int gid) throws PrivilegeException {
+        ProcStatus self;
+        try {
+            self = ProcStatus.parse(Files.readString(Path.of("/proc/self/status")));
+        } catch (IOException | IllegalArgumentException e) {
+            return;
+        }
+        long needed = (1L << CAP_SETGID) | (1L << CAP_SETUID);
+        if (self.uids()[1] == 0 && (self.capEff() & needed) != needed) {
+            throw new PrivilegeException("refusing to start: running as root without CAP_SETUID and CAP_SETGID, so the drop to uid "
+                    + uid + " gid " + gid + " would fail after the rules are installed; grant both capabilities,"
+                    + " or install the rules elsewhere and start as uid " + uid + " with --no-iptables");
         }
     }
 
