@@ -83,8 +83,10 @@ public final class Sidecar {
     private final ProbeCatcher probes = new ProbeCatcher();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
     private Optional<HeapTrimmer> heapTrimmer = Optional.empty();
-    // A pod's interfaces may come up after the proxy: the self-test retries once a second this often.
-    private static final int SELF_TEST_ATTEMPTS = 120;
+    // A pod's interfaces may come up after the proxy: the self-test retries once a second for this
+    // long, with at most this many probe sockets (each a descriptor held until the verdict).
+    private static final Duration SELF_TEST_WINDOW = Duration.ofMinutes(2);
+    private static final int SELF_TEST_SOCKETS = 8;
 
     /**
      * Creates the event loops (and so loads the native library of the settings' transport) but binds nothing yet.
@@ -158,7 +160,8 @@ public final class Sidecar {
 
     private SelfTest prepareSelfTest() throws StartupException {
         try {
-            return SelfTest.prepare(SELF_TEST_ATTEMPTS, Duration.ofSeconds(1), settings.redirect().ipv6());
+            return SelfTest.prepare(SELF_TEST_SOCKETS, Duration.ofSeconds(1), SELF_TEST_WINDOW,
+                    settings.redirect().ipv6());
         } catch (IOException e) {
             throw new StartupException("cannot create the redirect self-test's sockets: " + e.getMessage(), e);
         }

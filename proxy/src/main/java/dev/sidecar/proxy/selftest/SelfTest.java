@@ -31,7 +31,11 @@ import org.slf4j.LoggerFactory;
  * leaves the pod.
  *
  * <p>Interfaces may appear after start-up (a CNI plugin, or a veth moved in later), so a missing
- * route is retried; a connection that is not redirected, or a wrong original destination, fails.
+ * route is retried, once a second, for as long as the caller allows; a connection that is not
+ * redirected, or a wrong original destination, fails. Waiting for an interface uses no socket; a
+ * connect that finds no route uses one up, so once few are left the retries are spread over the
+ * time that remains. The sockets are few (a handful, not one per second of waiting): each holds a
+ * descriptor that the relay's connection budget does not count.
  * The IPv6 probe runs once the IPv4 one passed; a pod with neither a global IPv6 address on a
  * subnet nor an IPv6 default route has nothing to dial over IPv6, which is logged. Where to dial is
  * {@link ProbeTarget}'s business; how the probe is recognised on arrival, {@link ProbeCatcher}'s.
@@ -46,22 +50,24 @@ public final class SelfTest {
     private final Deque<SocketChannel> ipv4;
     private final Deque<SocketChannel> ipv6; // empty without IPv6 rules
     private final Duration retryEvery;
+    private final Duration giveUpAfter;
 
-    private SelfTest(Deque<SocketChannel> ipv4, Deque<SocketChannel> ipv6, Duration retryEvery) {
+    private SelfTest(Deque<SocketChannel> ipv4, Deque<SocketChannel> ipv6, Duration retryEvery, Duration giveUpAfter) {
         this.ipv4 = ipv4;
         this.ipv6 = ipv6;
         this.retryEvery = retryEvery;
+        this.giveUpAfter = giveUpAfter;
     }
 
     /**
-     * Makes the probe sockets, one per attempt, IPv6 ones only when {@code ipv6}; call while still
-     * root.
+     * Makes {@code sockets} IPv4 probe sockets (and a few IPv6 ones when {@code ipv6}); call while
+     * still root. The IPv4 probe retries every {@code retryEvery} until {@code giveUpAfter}.
      */
-    public static SelfTest prepare(int attempts, Duration retryEvery, boolean ipv6) throws IOException {
+    public static SelfTest prepare(int sockets, Duration retryEvery, Duration giveUpAfter, boolean ipv6) throws IOException {
         Deque<SocketChannel> v4 = new ArrayDeque<>();
         Deque<SocketChannel> v6 = new ArrayDeque<>();
         try {
-            for (int i = 0; i < attempts; i++) {
+            for (int i = 0; i < sockets; i++) {
                 v4.add(SocketChannel.open(StandardProtocolFamily.INET));
             }
             for (int i = 0; ipv6 && i < IPV6_ATTEMPTS; i++) {
@@ -72,7 +78,7 @@ public final class SelfTest {
             v6.forEach(SelfTest::closeQuietly);
             throw e;
         }
-        return new SelfTest(v4, v6, retryEvery);
+        return new SelfTest(v4, v6, retryEvery, giveUpAfter);
     }
 
     /**
@@ -82,7 +88,7 @@ public final class SelfTest {
      */
     public Optional<String> run(ProbeCatcher probes, RedirectConfig config) throws InterruptedException {
         try {
-            Optional<String> failure = probe(ipv4, false, probes, config);
+            Optional<String> failure = probe(ipv4, false, giveUpAfter, probes, config);
             if (failure.isPresent() || ipv6.isEmpty()) {
                 return failure;
             }
@@ -91,24 +97,37 @@ public final class SelfTest {
                         + " shorter, and no IPv6 default route); the IPv6 redirect is not tested");
                 return Optional.empty();
             }
-            return probe(ipv6, true, probes, config);
+            return probe(ipv6, true, retryEvery.multipliedBy(IPV6_ATTEMPTS), probes, config);
         } finally {
             ipv4.forEach(SelfTest::closeQuietly);
             ipv6.forEach(SelfTest::closeQuietly);
         }
     }
 
-    private Optional<String> probe(Deque<SocketChannel> sockets, boolean ipv6, ProbeCatcher probes, RedirectConfig config)
-            throws InterruptedException {
+    private Optional<String> probe(Deque<SocketChannel> sockets, boolean ipv6, Duration window, ProbeCatcher probes,
+            RedirectConfig config) throws InterruptedException {
+        long deadline = System.nanoTime() + window.toNanos();
         String lastProblem = "no attempt made";
         while (!sockets.isEmpty()) {
-            Attempt attempt = attempt(sockets.poll(), ipv6, probes, config);
+            Optional<InetSocketAddress> dialled = ProbeTarget.find(config, ipv6);
+            Attempt attempt = dialled.isPresent()
+                    ? attempt(sockets.poll(), dialled.get(), probes)
+                    : Attempt.retry(ipv6 ? "no IPv6 neighbour or gateway to probe through yet"
+                            : "no non-loopback IPv4 interface or gateway to probe through yet");
             if (attempt.verdict != null) {
                 return attempt.verdict.isEmpty() ? Optional.empty() : Optional.of(attempt.verdict);
             }
             lastProblem = attempt.retryBecause;
-            log.info("redirect self-test: {}; retrying in {} ms", lastProblem, retryEvery.toMillis());
-            Thread.sleep(retryEvery.toMillis());
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            // Waiting for an interface costs no socket: once a second. A connect that found no
+            // route used one up: the rest are spread over the time that remains.
+            long spread = dialled.isPresent() ? left / Math.max(1, sockets.size()) : 0;
+            long pause = Math.min(left, Math.max(retryEvery.toNanos(), spread));
+            log.info("redirect self-test: {}; retrying in {} ms", lastProblem, TimeUnit.NANOSECONDS.toMillis(pause));
+            TimeUnit.NANOSECONDS.sleep(pause);
         }
         return Optional.of("redirect self-test gave up: " + lastProblem);
     }
@@ -120,15 +139,8 @@ public final class SelfTest {
         static Attempt retry(String why) { return new Attempt(null, why); }
     }
 
-    private Attempt attempt(SocketChannel socket, boolean ipv6, ProbeCatcher probes, RedirectConfig config)
-            throws InterruptedException {
-        Optional<InetSocketAddress> dialled = ProbeTarget.find(config, ipv6);
-        if (dialled.isEmpty()) {
-            closeQuietly(socket);
-            return Attempt.retry(ipv6 ? "no IPv6 neighbour or gateway to probe through yet"
-                    : "no non-loopback IPv4 interface or gateway to probe through yet");
-        }
-        InetSocketAddress target = dialled.get();
+    /** One connection through {@code socket}, which it uses up, to {@code target}. */
+    private Attempt attempt(SocketChannel socket, InetSocketAddress target, ProbeCatcher probes) throws InterruptedException {
         CompletableFuture<InetSocketAddress> arrived = new CompletableFuture<>();
         try (socket) {
             socket.bind(null); // an ephemeral port of the socket's own family
