@@ -8,6 +8,7 @@ import dev.sidecar.proxy.net.OriginalDst;
 import dev.sidecar.proxy.os.Privileges;
 import dev.sidecar.proxy.relay.InboundDestinations;
 import dev.sidecar.proxy.relay.Listeners;
+import dev.sidecar.proxy.relay.ProxyProtocolHeader;
 import dev.sidecar.proxy.relay.RelayEvents;
 import dev.sidecar.proxy.relay.RelaySettings;
 import dev.sidecar.proxy.relay.TargetResolver;
@@ -56,9 +57,10 @@ public final class Sidecar {
      * @param endpoints where to listen; {@link Listeners#standard} for a real pod
      * @param inboundIps the only original destinations inbound connections are relayed to; empty
      *     means the namespace's own addresses, kept current ({@link LocalAddresses})
+     * @param proxyProtocol the header inbound connections to its ports start with
      */
     public record Settings(RedirectConfig redirect, int proxyGid, RelaySettings relay, Duration shutdownGrace,
-            List<Listeners.Endpoint> endpoints, List<InetAddress> inboundIps) {
+            List<Listeners.Endpoint> endpoints, List<InetAddress> inboundIps, ProxyProtocolHeader proxyProtocol) {
 
         public Settings {
             inboundIps = List.copyOf(inboundIps);
@@ -67,12 +69,18 @@ public final class Sidecar {
         /** The standard endpoints for {@code redirect}'s ports and families; inbound to the namespace's addresses. */
         public static Settings of(RedirectConfig redirect, int proxyGid, RelaySettings relay, Duration shutdownGrace) {
             return new Settings(redirect, proxyGid, relay, shutdownGrace,
-                    Listeners.standard(redirect.inboundPort(), redirect.outboundPort(), redirect.ipv6()), List.of());
+                    Listeners.standard(redirect.inboundPort(), redirect.outboundPort(), redirect.ipv6()), List.of(),
+                    ProxyProtocolHeader.NONE);
         }
 
         /** A copy relaying inbound connections only to {@code ips} (none: the namespace's addresses). */
         public Settings withInboundIps(List<InetAddress> ips) {
-            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, ips);
+            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, ips, proxyProtocol);
+        }
+
+        /** A copy whose inbound connections to {@code header}'s ports start with it. */
+        public Settings withProxyProtocol(ProxyProtocolHeader header) {
+            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, inboundIps, header);
         }
     }
 
@@ -101,7 +109,7 @@ public final class Sidecar {
         this.readiness = readiness;
         try {
             this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events, probes,
-                    InboundDestinations.only(inboundAddresses(settings.inboundIps())));
+                    InboundDestinations.only(inboundAddresses(settings.inboundIps())), settings.proxyProtocol());
         } catch (IllegalStateException noTransport) {
             throw new StartupException(noTransport.getMessage(), noTransport);
         }

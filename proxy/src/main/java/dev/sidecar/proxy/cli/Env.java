@@ -40,6 +40,8 @@ final class Env {
     static final String KEEPALIVE = "SIDECAR_KEEPALIVE";
     static final String USER_TIMEOUT = "SIDECAR_USER_TIMEOUT";
     static final String TRANSPORT = "SIDECAR_TRANSPORT";
+    static final String INBOUND_PROXY_PROTOCOL_PORTS = "SIDECAR_INBOUND_PROXY_PROTOCOL_PORTS";
+    static final String PROXY_PROTOCOL_VERSION = "SIDECAR_PROXY_PROTOCOL_VERSION";
 
     static final String ADMIN_PORT = "SIDECAR_ADMIN_PORT";
     static final String SHUTDOWN_ENDPOINT = "SIDECAR_SHUTDOWN_ENDPOINT";

@@ -12,6 +12,7 @@ import dev.sidecar.proxy.admin.Readiness;
 import dev.sidecar.proxy.os.Privileges;
 import dev.sidecar.proxy.relay.ConnectionBudget;
 import dev.sidecar.proxy.relay.DeadPeerDetection;
+import dev.sidecar.proxy.relay.ProxyProtocolHeader;
 import dev.sidecar.proxy.relay.RelaySettings;
 import dev.sidecar.proxy.transport.TransportChoice;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -97,6 +98,19 @@ public final class RunCommand implements Callable<Integer> {
             description = "Netty's native transport: io_uring, epoll, or auto (io_uring where the kernel and seccomp allow it, else epoll) (env " + Env.TRANSPORT + "). Default: ${DEFAULT-VALUE}.")
     TransportChoice.Request transport;
 
+    @Option(names = "--inbound-proxy-protocol-ports", paramLabel = "PORT[,PORT...]", converter = Converters.PortList.class,
+            defaultValue = "${env:" + Env.INBOUND_PROXY_PROTOCOL_PORTS + "}",
+            description = "Inbound destination ports and ranges whose connections reach the application with a PROXY protocol header"
+                    + " first, naming the client and the original destination; the application must expect it"
+                    + " (env " + Env.INBOUND_PROXY_PROTOCOL_PORTS + "). Default: none.")
+    List<PortRange> proxyProtocolPorts = new ArrayList<>();
+
+    @Option(names = "--proxy-protocol-version", paramLabel = "1|2", converter = RunConverters.ProxyProtocolVersionConverter.class,
+            defaultValue = "${env:" + Env.PROXY_PROTOCOL_VERSION + ":-2}",
+            description = "PROXY protocol header for --inbound-proxy-protocol-ports: 1 (text) or 2 (binary)"
+                    + " (env " + Env.PROXY_PROTOCOL_VERSION + "). Default: ${DEFAULT-VALUE}.")
+    int proxyProtocolVersion;
+
     @Override
     public Integer call() throws Exception {
         RedirectConfig config = withAdminPortSkipped(redirect.toConfig());
@@ -116,7 +130,8 @@ public final class RunCommand implements Callable<Integer> {
         ProxyMetrics.registerInfo(registry, choice.transport().label(), new SidecarCommand.ManifestVersion().version());
         Readiness readiness = new Readiness();
         Sidecar.Settings settings = Sidecar.Settings.of(config, gid, relay, shutdownGrace)
-                .withInboundIps(inboundIps == null ? List.of() : inboundIps.addresses());
+                .withInboundIps(inboundIps == null ? List.of() : inboundIps.addresses())
+                .withProxyProtocol(proxyProtocolHeader(config));
         Sidecar proxy = new Sidecar(settings, installer,
                 ProxyMetrics.register(registry), readiness);
         // The admin endpoint comes first, so probes see /live and the reason for 503 during start-up.
@@ -127,6 +142,41 @@ public final class RunCommand implements Callable<Integer> {
             proxy.awaitSignalThenDrain();
         }
         return ExitCode.OK.code();
+    }
+
+    /**
+     * The header for the listed ports, logged. A listed port that no redirected connection can have
+     * (skipped inbound, or left out of --redirect-inbound-ports) is only warned about: those
+     * connections bypass the proxy and reach the application without a header.
+     */
+    private ProxyProtocolHeader proxyProtocolHeader(RedirectConfig config) {
+        if (proxyProtocolPorts.isEmpty()) {
+            return ProxyProtocolHeader.NONE;
+        }
+        ProxyProtocolHeader header = ProxyProtocolHeader.on(proxyProtocolPorts, proxyProtocolVersion);
+        log.info("inbound connections to ports {} start with a PROXY protocol v{} header (--inbound-proxy-protocol-ports)",
+                ports(proxyProtocolPorts), proxyProtocolVersion);
+        for (PortRange listed : proxyProtocolPorts) {
+            List<PortRange> skipped = config.skipInboundPorts().stream().filter(s -> overlap(s, listed)).toList();
+            if (!skipped.isEmpty()) {
+                log.warn("--inbound-proxy-protocol-ports {} overlaps --skip-inbound-ports {}: those connections bypass the proxy"
+                        + " and reach the application with no PROXY protocol header", listed, ports(skipped));
+            }
+            if (!config.redirectInboundPorts().isEmpty()
+                    && config.redirectInboundPorts().stream().noneMatch(r -> r.low() <= listed.low() && listed.high() <= r.high())) {
+                log.warn("--inbound-proxy-protocol-ports {} is not all within --redirect-inbound-ports {}: connections to the"
+                        + " ports left out bypass the proxy and get no PROXY protocol header", listed, ports(config.redirectInboundPorts()));
+            }
+        }
+        return header;
+    }
+
+    private static boolean overlap(PortRange a, PortRange b) {
+        return a.low() <= b.high() && b.low() <= a.high();
+    }
+
+    private static String ports(List<PortRange> ranges) {
+        return String.join(",", ranges.stream().map(PortRange::toString).toList());
     }
 
     /** Everything the privilege drop needs, checked before any rule is installed (the ids themselves by their converters). */

@@ -11,7 +11,7 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * The picocli converters of {@code sidecar run}'s own values: counts, durations, the keepalive and
- * user timeout, the transport. Same grammar as {@link Converters}: ASCII digits, spaces and tabs
+ * user timeout, the transport, the PROXY protocol version. Same grammar as {@link Converters}: ASCII digits, spaces and tabs
  * around a value trimmed, words in any ASCII case.
  */
 final class RunConverters {
@@ -69,6 +69,18 @@ final class RunConverters {
             } catch (IllegalArgumentException e) {
                 throw new TypeConversionException("'" + value + "' is not a transport; use auto, io_uring or epoll");
             }
+        }
+    }
+
+    /** {@code 1} or {@code 2}: the PROXY protocol's text or binary header. */
+    static final class ProxyProtocolVersionConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            return switch (InputText.trim(value)) {
+                case "1" -> 1;
+                case "2" -> 2;
+                default -> throw new TypeConversionException("'" + value + "' is not a PROXY protocol version; use 1 or 2");
+            };
         }
     }
 

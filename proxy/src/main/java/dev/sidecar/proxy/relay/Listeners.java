@@ -52,6 +52,7 @@ public final class Listeners implements AutoCloseable {
     private final TargetResolver resolver;
     private final RelayEvents events;
     private final InboundDestinations destinations;
+    private final ProxyProtocolHeader proxyProtocol;
     private final ProbeCatcher probes;
     private final EventLoopGroup group;
     private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
@@ -73,7 +74,17 @@ public final class Listeners implements AutoCloseable {
      */
     public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
             ProbeCatcher probes, InboundDestinations destinations) {
+        this(endpoints, settings, resolver, events, probes, destinations, ProxyProtocolHeader.NONE);
+    }
+
+    /**
+     * As the six-argument constructor, and inbound connections to {@code proxyProtocol}'s ports
+     * start with its header (outbound ones never do).
+     */
+    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
+            ProbeCatcher probes, InboundDestinations destinations, ProxyProtocolHeader proxyProtocol) {
         this.destinations = destinations;
+        this.proxyProtocol = proxyProtocol;
         Throwable missing = settings.transport().unavailabilityCause();
         if (missing != null) {
             throw new IllegalStateException("native " + settings.transport().label()
@@ -157,7 +168,8 @@ public final class Listeners implements AutoCloseable {
     private RelayInitializer initializer(Direction direction) {
         RelaySocketOptions options = new RelaySocketOptions(settings);
         UpstreamConnector upstream = new UpstreamConnector(settings.transport(), options,
-                settings.connectTimeoutMillis(direction), settings.deadPeer().withKeepaliveOn());
+                settings.connectTimeoutMillis(direction), settings.deadPeer().withKeepaliveOn(),
+                direction == Direction.INBOUND ? proxyProtocol : ProxyProtocolHeader.NONE);
         return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, probes, destinations, events, upstream),
                 options, open);
     }
