@@ -119,6 +119,7 @@ public final class RunCommand implements Callable<Integer> {
                 outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout)
                 .withDeadPeer(new DeadPeerDetection(keepalive, userTimeout));
         relay = withConnectionBound(relay);
+        ProxyProtocolHeader proxyProtocol = proxyProtocolHeader(config);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
         checkCanDropPrivileges(config.proxyUid(), gid);
         RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend()); // made, not run yet
@@ -131,7 +132,7 @@ public final class RunCommand implements Callable<Integer> {
         Readiness readiness = new Readiness();
         Sidecar.Settings settings = Sidecar.Settings.of(config, gid, relay, shutdownGrace)
                 .withInboundIps(inboundIps == null ? List.of() : inboundIps.addresses())
-                .withProxyProtocol(proxyProtocolHeader(config));
+                .withProxyProtocol(proxyProtocol);
         Sidecar proxy = new Sidecar(settings, installer,
                 ProxyMetrics.register(registry), readiness);
         // The admin endpoint comes first, so probes see /live and the reason for 503 during start-up.

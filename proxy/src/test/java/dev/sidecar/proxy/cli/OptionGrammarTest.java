@@ -37,7 +37,7 @@ class OptionGrammarTest {
 
     /** Every kind of value, with the documented grammar applied to the value without surrounding spaces and tabs. */
     enum Kind {
-        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, TRANSPORT, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
+        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, TRANSPORT, PROXY_PROTOCOL_VERSION, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
 
         private static final Pattern DURATION_FORM = Pattern.compile("([0-9]{1,9})(ms|s|m)?", Pattern.CASE_INSENSITIVE);
         private static final Pattern IPV4 = Pattern.compile("([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(/([0-9]{1,3}))?");
@@ -58,6 +58,7 @@ class OptionGrammarTest {
                 case SUBNET_LIST -> subnets(value);
                 case ADDRESS_LIST -> addresses(value);
                 case TRANSPORT -> oneOf(v, "auto", "io_uring", "epoll");
+                case PROXY_PROTOCOL_VERSION -> oneOf(v, "1", "2");
                 case BACKEND -> oneOf(v, "auto", "nft", "legacy");
                 case LOG_LEVEL -> oneOf(v, "error", "warn", "info", "debug", "trace");
                 case LOG_FORMAT -> oneOf(v, "plain", "json");
@@ -189,6 +190,8 @@ class OptionGrammarTest {
             new Opt("--keepalive", Env.KEEPALIVE, Kind.KEEPALIVE, RUN),
             new Opt("--user-timeout", Env.USER_TIMEOUT, Kind.USER_TIMEOUT, RUN),
             new Opt("--transport", Env.TRANSPORT, Kind.TRANSPORT, RUN),
+            new Opt("--inbound-proxy-protocol-ports", Env.INBOUND_PROXY_PROTOCOL_PORTS, Kind.PORT_LIST, RUN),
+            new Opt("--proxy-protocol-version", Env.PROXY_PROTOCOL_VERSION, Kind.PROXY_PROTOCOL_VERSION, RUN),
             new Opt("--output", null, Kind.OUTPUT, SHOW));
 
     enum Origin { ATTACHED, SEPARATE, ENVIRONMENT }
@@ -364,6 +367,7 @@ class OptionGrammarTest {
                     "2001:db8::7", "::1", "::", "ff02::1", "2001:db8::/32").list().ofMinSize(1).ofMaxSize(3)
                     .map(l -> String.join(",", l));
             case TRANSPORT -> Arbitraries.of("auto", "io_uring", "EPOLL", "io-uring", "iouring", "nio");
+            case PROXY_PROTOCOL_VERSION -> Arbitraries.of("1", "2", "3", "0", "01", "v2", "\uff12", "1.0");
             case BACKEND -> Arbitraries.of("auto", "nft", "LEGACY", "iptables");
             case LOG_LEVEL -> Arbitraries.of("error", "WARN", "info", "debug", "trace", "verbose");
             case LOG_FORMAT -> Arbitraries.of("plain", "JSON", "xml", "jſon", "plaın");

@@ -3,6 +3,7 @@ package dev.sidecar.proxy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sidecar.iptables.PortRange;
 import dev.sidecar.testkit.Golden;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
 import picocli.CommandLine.TypeConversionException;
 
 /** {@code sidecar run}'s own options; starting it for real is SidecarRunIT's job. */
@@ -189,5 +191,77 @@ class RunCommandTest {
         assertThat(cli.run("run")).isEqualTo(ExitCode.USAGE.code());
         assertThat(cli.errLines()).containsExactly(
                 "sidecar: Expected parameter for option '--inbound-port' but found '--' (from environment variable SIDECAR_INBOUND_PORT)");
+    }
+
+    @Test
+    void aProxyProtocolVersionOtherThanOneOrTwoIsAUsageErrorNamingTheFlagAndInstallsNothing() {
+        for (String bad : new String[] {"3", "0", "v2", "", "\uff12"}) {
+            Cli cli = new Cli();
+
+            assertThat(cli.run("run", "--inbound-proxy-protocol-ports", "8080", "--proxy-protocol-version", bad)).as(bad)
+                    .isEqualTo(ExitCode.USAGE.code());
+            assertThat(cli.errLines()).containsExactly("sidecar: Invalid value for option '--proxy-protocol-version': '" + bad
+                    + "' is not a PROXY protocol version; use 1 or 2");
+            assertThat(cli.installersMade).isZero();
+        }
+    }
+
+    @Test
+    void aBadProxyProtocolVersionFromTheEnvironmentNamesTheVariable() {
+        Cli cli = new Cli();
+        cli.environment.put("SIDECAR_PROXY_PROTOCOL_VERSION", "3");
+
+        assertThat(cli.run("run")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.errLines()).containsExactly("sidecar: Invalid value for option '--proxy-protocol-version': '3' is not a"
+                + " PROXY protocol version; use 1 or 2 (from environment variable SIDECAR_PROXY_PROTOCOL_VERSION)");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "0|'0': port out of range (expected 1-65535)",
+        "8080,|'8080,': empty entry in the list",
+        "9010-9000|'9010-9000': range runs backwards (9010 > 9000)",
+    })
+    void aBadProxyProtocolPortListIsAUsageErrorLikeEveryPortList(String value, String reason) {
+        Cli cli = new Cli();
+        Cli skip = new Cli();
+
+        assertThat(cli.run("run", "--inbound-proxy-protocol-ports", value)).isEqualTo(ExitCode.USAGE.code());
+        assertThat(skip.run("run", "--skip-inbound-ports", value)).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.errLines()).containsExactly(
+                "sidecar: Invalid value for option '--inbound-proxy-protocol-ports' (PORT[,PORT...]): " + reason);
+        assertThat(skip.firstErrLine()).isEqualTo(cli.firstErrLine().replace("--inbound-proxy-protocol-ports", "--skip-inbound-ports"));
+        assertThat(cli.installersMade).isZero();
+    }
+
+    @Test
+    void proxyProtocolIsOffByDefaultAndVersionTwoWhenPortsAreListed() {
+        RunCommand none = parsed();
+        RunCommand listed = parsed("--inbound-proxy-protocol-ports", "8080, 9000-9010", "--inbound-proxy-protocol-ports=5672");
+        RunCommand v1 = parsed("--inbound-proxy-protocol-ports", "8080", "--proxy-protocol-version", " 1 ");
+
+        assertThat(none.proxyProtocolPorts).isEmpty();
+        assertThat(none.proxyProtocolVersion).isEqualTo(2);
+        assertThat(listed.proxyProtocolPorts).containsExactly(PortRange.of(8080), new PortRange(9000, 9010), PortRange.of(5672));
+        assertThat(listed.proxyProtocolVersion).isEqualTo(2);
+        assertThat(v1.proxyProtocolVersion).isEqualTo(1);
+    }
+
+    @Test
+    void validProxyProtocolOptionsGetAsFarAsStartingTheSidecar() {
+        Cli cli = Cli.stoppingRunBeforeStart();
+
+        assertThat(cli.run("run", "--inbound-proxy-protocol-ports", "8080", "--proxy-protocol-version", "1"))
+                .isEqualTo(ExitCode.SOFTWARE.code());
+        assertThat(cli.firstErrLine()).contains(Cli.RunWouldStart.class.getName());
+    }
+
+    private static RunCommand parsed(String... args) {
+        CommandLine cl = SidecarCommand.commandLine();
+        String[] all = new String[args.length + 1];
+        all[0] = "run";
+        System.arraycopy(args, 0, all, 1, args.length);
+        cl.parseArgs(all);
+        return cl.getSubcommands().get("run").getCommand();
     }
 }
