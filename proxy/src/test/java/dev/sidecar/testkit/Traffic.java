@@ -57,6 +57,22 @@ public final class Traffic implements AutoCloseable {
         return server;
     }
 
+    /** Starts a {@code record} server in {@code ns} as {@code uid} on {@code port}; returns once it listens. */
+    public Server record(String ns, int uid, int port) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "record", Integer.toString(port))))
+                .redirectErrorStream(true).start();
+        servers.add(p);
+        Server server = new Server(p);
+        server.await("listening", 20);
+        return server;
+    }
+
+    /** Runs {@code send host port text repeat} to completion: the text at once on connect, then FIN. */
+    public Result send(String ns, int uid, String host, int port, String text, int repeat) throws IOException, InterruptedException {
+        return finish(new ProcessBuilder(NetnsLab.inNs(ns, command(uid, "send", host, Integer.toString(port), text,
+                Integer.toString(repeat)))).redirectErrorStream(true).start());
+    }
+
     /** A running {@code serve} process and the lines it printed. */
     public static final class Server {
         private final Process process;
@@ -92,6 +108,23 @@ public final class Traffic implements AutoCloseable {
                 Thread.sleep(20);
             }
             throw new AssertionError("server printed no line starting with '" + prefix + "': " + lines);
+        }
+
+        /** The first line that passes {@code test}, waiting up to {@code seconds}. */
+        public String awaitLine(java.util.function.Predicate<String> test, int seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                for (String line : lines) {
+                    if (test.test(line)) {
+                        return line;
+                    }
+                }
+                if (!process.isAlive()) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            throw new AssertionError("server printed no matching line: " + lines);
         }
 
         /** The line for the connection that asked for bytes from {@code seed}. */
@@ -216,7 +249,7 @@ public final class Traffic implements AutoCloseable {
             cmd.addAll(List.of("setpriv", "--reuid", Integer.toString(uid), "--regid", Integer.toString(uid), "--clear-groups"));
         }
         cmd.addAll(List.of(java, "-Xmx64m", "-XX:TieredStopAtLevel=1"));
-        if (args[0].equals("connect") || args[0].equals("reset")) {
+        if (args[0].equals("connect") || args[0].equals("reset") || args[0].equals("send")) {
             int port = nextSourcePort.getAndIncrement();
             if (port > 65_535) {
                 throw new IllegalStateException("more clients than source ports " + FIRST_SOURCE_PORT + "-65535 in one test class");

@@ -34,6 +34,11 @@ import java.net.Socket;
  *                                     wait up to 5 s for every answer; prints
  *                                     relayed=A reset=B closed=C hung=D ms=T (T: from the first
  *                                     connect to the last answer), then closes them all
+ * record PORT                        accept forever; per connection read to EOF, then print
+ *                                     recorded from=ADDR hex=HEX (every byte that arrived) and close
+ * send HOST PORT TEXT [REPEAT]        send TEXT (REPEAT times) at once on connect, then FIN, read to
+ *                                     EOF, then print local=ADDR received=N ms=T
+ *                                     or on failure: local=ADDR error=MESSAGE ms=T (exit 1)
  * A negative stall asks the server to read that many bytes and then reset the connection; the
  * server then prints seed=S reset; a server whose connection failed prints seed=S error=MESSAGE.
  * The bytes for a seed are {@link Payload}'s, so {@link Payload#expected} gives their SHA-256.
@@ -44,6 +49,10 @@ public final class TrafficMain {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("serve")) {
             serve(Integer.parseInt(args[1]));
+        } else if (args[0].equals("record")) {
+            record(Integer.parseInt(args[1]));
+        } else if (args[0].equals("send")) {
+            System.exit(send(args[1], Integer.parseInt(args[2]), args[3], args.length > 4 ? Integer.parseInt(args[4]) : 1));
         } else if (args[0].equals("many")) {
             System.exit(many(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[4])));
         } else if (args[0].equals("hold")) {
@@ -68,6 +77,42 @@ public final class TrafficMain {
                 Socket s = server.accept();
                 new Thread(() -> serveOne(s)).start();
             }
+        }
+    }
+
+    private static void record(int port) throws IOException {
+        try (ServerSocket server = new ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(InetAddress.getByName("::"), port));
+            println("listening " + port);
+            while (true) {
+                Socket s = server.accept();
+                new Thread(() -> {
+                    try (s) {
+                        byte[] got = s.getInputStream().readAllBytes();
+                        println("recorded from=" + s.getRemoteSocketAddress() + " hex=" + java.util.HexFormat.of().formatHex(got));
+                    } catch (IOException e) {
+                        println("recorded from=" + s.getRemoteSocketAddress() + " error=" + e.getMessage());
+                    }
+                }).start();
+            }
+        }
+    }
+
+    private static int send(String host, int port, String text, int repeat) {
+        long start = System.nanoTime();
+        String local = "?";
+        try (Socket s = open(host, port)) {
+            local = String.valueOf(s.getLocalSocketAddress());
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(text.repeat(repeat).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            long received = s.getInputStream().readAllBytes().length;
+            println("local=" + local + " received=" + received + " ms=" + ms(start));
+            return 0;
+        } catch (Exception e) {
+            println("local=" + local + " error=" + e.getMessage() + " ms=" + ms(start));
+            return 1;
         }
     }
 
