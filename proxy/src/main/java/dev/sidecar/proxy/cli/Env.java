@@ -40,6 +40,8 @@ final class Env {
     static final String KEEPALIVE = "SIDECAR_KEEPALIVE";
     static final String USER_TIMEOUT = "SIDECAR_USER_TIMEOUT";
     static final String TRANSPORT = "SIDECAR_TRANSPORT";
+    static final String RULES_CHECK_INTERVAL = "SIDECAR_RULES_CHECK_INTERVAL";
+    static final String RULES_REPAIR = "SIDECAR_RULES_REPAIR";
 
     static final String ADMIN_PORT = "SIDECAR_ADMIN_PORT";
     static final String SHUTDOWN_ENDPOINT = "SIDECAR_SHUTDOWN_ENDPOINT";
