@@ -94,8 +94,8 @@ public final class RulesWatcher implements AutoCloseable {
         try {
             RedirectInstaller reader = installer != null ? installer : detect.get();
             RulesHelper helper = RulesHelper.start(reader.variant(), List.of(), policies, COMMAND_TIMEOUT);
-            log.info("rules watch every {}: rules helper pid {} stays root and may only read {} nat table{}{}",
-                    settings.interval(), helper.pid(), labels(plan.families()), plan.families().size() > 1 ? "s" : "",
+            log.info("rules watch every {}: rules helper pid {} stays root and may only read the {} nat table{}{}",
+                    shown(settings.interval()), helper.pid(), labels(plan.families()), plan.families().size() > 1 ? "s" : "",
                     repair ? " and install this plan again (--rules-repair)" : "");
             return Optional.of(watcher(settings, new RedirectInstaller(helper), config, repair, helper, readiness, metrics));
         } catch (IOException | RuntimeException e) {
@@ -118,6 +118,10 @@ public final class RulesWatcher implements AutoCloseable {
             }
         };
         return new RulesWatcher(new RulesWatch(rules, repair, readiness, metrics), settings.interval(), helper);
+    }
+
+    private static String shown(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     private static String labels(List<IpFamily> families) {
