@@ -3,6 +3,7 @@ package dev.sidecar.proxy;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.proxy.admin.Readiness;
+import dev.sidecar.proxy.admin.RulesMetrics;
 import dev.sidecar.proxy.net.LocalAddresses;
 import dev.sidecar.proxy.net.OriginalDst;
 import dev.sidecar.proxy.os.Privileges;
@@ -12,6 +13,7 @@ import dev.sidecar.proxy.relay.ProxyProtocolHeader;
 import dev.sidecar.proxy.relay.RelayEvents;
 import dev.sidecar.proxy.relay.RelaySettings;
 import dev.sidecar.proxy.relay.TargetResolver;
+import dev.sidecar.proxy.rules.RulesWatcher;
 import dev.sidecar.proxy.selftest.ProbeCatcher;
 import dev.sidecar.proxy.selftest.SelfTest;
 import java.io.IOException;
@@ -20,6 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -29,17 +32,20 @@ import sun.misc.Signal;
  * <ol>
  *   <li>bind the listeners, paused (connections wait in the kernel backlog);
  *   <li>install the redirect rules, unless an init container did ({@code installer == null});
+ *   <li>prepare the rules watch: as root, start the {@link RulesWatcher}'s helper, the one process
+ *       that stays root;
  *   <li>drop to the proxy's uid and gid when running as root, and prove it for every thread;
  *   <li>start accepting, and mark each step in {@link Readiness};
  *   <li>prove the redirect end to end with a {@link SelfTest} probe (its sockets made while root),
- *       and give memory back after bursts of connections ({@link HeapTrimmer}).
+ *       start the rules watch, and give memory back after bursts of connections ({@link HeapTrimmer}).
  * </ol>
  * On SIGTERM or SIGINT it stops accepting, lets open connections finish for up to the grace period,
  * resets the rest and returns. The rules stay installed: if the proxy dies, the pod's traffic
  * fails closed instead of silently bypassing it.
  *
  * <pre>{@code
- * Sidecar sidecar = new Sidecar(Sidecar.Settings.of(config, grace), installer, RelayEvents.NONE, new Readiness());
+ * Sidecar sidecar = new Sidecar(Sidecar.Settings.of(config, gid, relay, grace), installer, detect, RelayEvents.NONE,
+ *         new Readiness(), new RulesMetrics(registry));
  * sidecar.start();
  * sidecar.awaitSignalThenDrain();
  * }</pre>
@@ -58,9 +64,11 @@ public final class Sidecar {
      * @param inboundIps the only original destinations inbound connections are relayed to; empty
      *     means the namespace's own addresses, kept current ({@link LocalAddresses})
      * @param proxyProtocol the header inbound connections to its ports start with
+     * @param rulesWatch how often the rules are compared with the plan, and whether drift is repaired
      */
     public record Settings(RedirectConfig redirect, int proxyGid, RelaySettings relay, Duration shutdownGrace,
-            List<Listeners.Endpoint> endpoints, List<InetAddress> inboundIps, ProxyProtocolHeader proxyProtocol) {
+            List<Listeners.Endpoint> endpoints, List<InetAddress> inboundIps, ProxyProtocolHeader proxyProtocol,
+            RulesWatcher.Settings rulesWatch) {
 
         public Settings {
             inboundIps = List.copyOf(inboundIps);
@@ -70,27 +78,35 @@ public final class Sidecar {
         public static Settings of(RedirectConfig redirect, int proxyGid, RelaySettings relay, Duration shutdownGrace) {
             return new Settings(redirect, proxyGid, relay, shutdownGrace,
                     Listeners.standard(redirect.inboundPort(), redirect.outboundPort(), redirect.ipv6()), List.of(),
-                    ProxyProtocolHeader.NONE);
+                    ProxyProtocolHeader.NONE, RulesWatcher.Settings.OFF);
         }
 
         /** A copy relaying inbound connections only to {@code ips} (none: the namespace's addresses). */
         public Settings withInboundIps(List<InetAddress> ips) {
-            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, ips, proxyProtocol);
+            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, ips, proxyProtocol, rulesWatch);
         }
 
         /** A copy whose inbound connections to {@code header}'s ports start with it. */
         public Settings withProxyProtocol(ProxyProtocolHeader header) {
-            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, inboundIps, header);
+            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, inboundIps, header, rulesWatch);
+        }
+
+        /** A copy with this rules watch. */
+        public Settings withRulesWatch(RulesWatcher.Settings watch) {
+            return new Settings(redirect, proxyGid, relay, shutdownGrace, endpoints, inboundIps, proxyProtocol, watch);
         }
     }
 
     private final Settings settings;
     private final RedirectInstaller installer;
+    private final Supplier<RedirectInstaller> detect;
     private final Readiness readiness;
+    private final RulesMetrics rulesMetrics;
     private final Listeners listeners;
     private final ProbeCatcher probes = new ProbeCatcher();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
     private Optional<HeapTrimmer> heapTrimmer = Optional.empty();
+    private Optional<RulesWatcher> rulesWatcher = Optional.empty();
     // A pod's interfaces may come up after the proxy: the self-test retries once a second for this
     // long, with at most this many probe sockets (each a descriptor held until the verdict).
     private static final Duration SELF_TEST_WINDOW = Duration.ofMinutes(2);
@@ -100,13 +116,18 @@ public final class Sidecar {
      * Creates the event loops (and so loads the native library of the settings' transport) but binds nothing yet.
      *
      * @param installer installs the rules at start-up; null with {@code --no-iptables}
+     * @param detect an installer for someone else's rules, made only if the rules watch needs it
+     *     ({@code --no-iptables} as root): it finds the variant they are in
+     * @param rulesMetrics where the rules watch reports
      * @throws StartupException when that native transport cannot be loaded
      */
-    public Sidecar(Settings settings, RedirectInstaller installer, RelayEvents events, Readiness readiness)
-            throws StartupException {
+    public Sidecar(Settings settings, RedirectInstaller installer, Supplier<RedirectInstaller> detect, RelayEvents events,
+            Readiness readiness, RulesMetrics rulesMetrics) throws StartupException {
         this.settings = settings;
         this.installer = installer;
+        this.detect = detect;
         this.readiness = readiness;
+        this.rulesMetrics = rulesMetrics;
         try {
             this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events, probes,
                     InboundDestinations.only(inboundAddresses(settings.inboundIps())), settings.proxyProtocol());
@@ -148,6 +169,9 @@ public final class Sidecar {
         }
         readiness.mark(Readiness.Step.RULES_INSTALLED);
         SelfTest selfTest = privileges.isRoot() ? prepareSelfTest() : null; // its sockets must be root's
+        // Its helper must be started while root; the JVM keeps nothing of root's.
+        rulesWatcher = RulesWatcher.prepare(settings.rulesWatch(), settings.redirect(), privileges.isRoot(), installer,
+                detect, readiness, rulesMetrics);
         dropPrivileges(privileges);
         readiness.mark(Readiness.Step.PRIVILEGES_DROPPED);
         listeners.startAccepting();
@@ -164,6 +188,7 @@ public final class Sidecar {
             log.info("redirect self-test skipped: started without root, so no probe can take an application's path");
             readiness.mark(Readiness.Step.REDIRECT_PROVEN);
         }
+        rulesWatcher.ifPresent(RulesWatcher::start);
     }
 
     private SelfTest prepareSelfTest() throws StartupException {
@@ -214,6 +239,7 @@ public final class Sidecar {
             log.warn("shutdown grace of {} over: reset {} connection(s) still open", settings.shutdownGrace(), cut);
         }
         listeners.close();
+        rulesWatcher.ifPresent(RulesWatcher::close);
         heapTrimmer.ifPresent(HeapTrimmer::close);
         log.info("stopped; redirect rules left in place (remove them with: sidecar iptables remove)");
     }

@@ -37,6 +37,7 @@ public final class Readiness {
 
     private final Set<Step> done = EnumSet.noneOf(Step.class);
     private volatile String failure;
+    private volatile String rulesDrift;
 
     /** Records that a step succeeded (idempotent). */
     public synchronized void mark(Step step) {
@@ -48,10 +49,27 @@ public final class Readiness {
         this.failure = reason;
     }
 
+    /**
+     * Records that the rules differ from the plan now (the rules watch saw it); keeps {@code /ready}
+     * at 503 with {@code reason} until {@link #rulesInPlace}.
+     */
+    public void rulesDrifted(String reason) {
+        this.rulesDrift = reason;
+    }
+
+    /** Records that the rules match the plan again. */
+    public void rulesInPlace() {
+        this.rulesDrift = null;
+    }
+
     /** Null when ready; otherwise the reason {@code /ready} gives with its 503. */
     public synchronized String notReadyReason() {
         if (failure != null) {
             return failure;
+        }
+        String drift = rulesDrift;
+        if (drift != null) {
+            return drift;
         }
         for (Step step : Step.values()) {
             if (!done.contains(step)) {

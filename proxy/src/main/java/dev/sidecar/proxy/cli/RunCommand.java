@@ -9,11 +9,13 @@ import dev.sidecar.proxy.StartupException;
 import dev.sidecar.proxy.admin.AdminServer;
 import dev.sidecar.proxy.admin.ProxyMetrics;
 import dev.sidecar.proxy.admin.Readiness;
+import dev.sidecar.proxy.admin.RulesMetrics;
 import dev.sidecar.proxy.os.Privileges;
 import dev.sidecar.proxy.relay.ConnectionBudget;
 import dev.sidecar.proxy.relay.DeadPeerDetection;
 import dev.sidecar.proxy.relay.ProxyProtocolHeader;
 import dev.sidecar.proxy.relay.RelaySettings;
+import dev.sidecar.proxy.rules.RulesWatcher;
 import dev.sidecar.proxy.transport.TransportChoice;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
@@ -111,9 +113,25 @@ public final class RunCommand implements Callable<Integer> {
                     + " (env " + Env.PROXY_PROTOCOL_VERSION + "). Default: ${DEFAULT-VALUE}.")
     int proxyProtocolVersion;
 
+    @Option(names = "--rules-check-interval", paramLabel = "DURATION", converter = RunConverters.IntervalConverter.class,
+            defaultValue = "${env:" + Env.RULES_CHECK_INTERVAL + ":-10s}",
+            description = "How often the redirect rules are compared with the plan (one iptables-save per family);"
+                    + " off or 0 never (env " + Env.RULES_CHECK_INTERVAL + "). Default: ${DEFAULT-VALUE}.")
+    Duration rulesCheckInterval;
+
+    @Option(names = "--rules-repair", arity = "0..1", paramLabel = "BOOL", fallbackValue = "true", converter = Converters.Bool.class,
+            defaultValue = "${env:" + Env.RULES_REPAIR + ":-false}",
+            description = "Install the plan again when the rules are found to differ from it; not with --no-iptables"
+                    + " (env " + Env.RULES_REPAIR + "). Default: ${DEFAULT-VALUE}.")
+    boolean rulesRepair;
+
     @Override
     public Integer call() throws Exception {
         RedirectConfig config = withAdminPortSkipped(redirect.toConfig());
+        if (rulesRepair && noIptables) {
+            throw new InvalidConfigException("rules-repair", "true",
+                    "cannot repair rules someone else installed (--no-iptables); drop one of the two");
+        }
         RelaySettings relay = RelaySettings.defaults().withConnectTimeouts(
                 inboundConnectTimeout != null ? inboundConnectTimeout : connectTimeout,
                 outboundConnectTimeout != null ? outboundConnectTimeout : connectTimeout)
@@ -132,9 +150,10 @@ public final class RunCommand implements Callable<Integer> {
         Readiness readiness = new Readiness();
         Sidecar.Settings settings = Sidecar.Settings.of(config, gid, relay, shutdownGrace)
                 .withInboundIps(inboundIps == null ? List.of() : inboundIps.addresses())
-                .withProxyProtocol(proxyProtocol);
-        Sidecar proxy = new Sidecar(settings, installer,
-                ProxyMetrics.register(registry), readiness);
+                .withProxyProtocol(proxyProtocol)
+                .withRulesWatch(new RulesWatcher.Settings(rulesCheckInterval, rulesRepair));
+        Sidecar proxy = new Sidecar(settings, installer, () -> sidecar.installer(config.backend()),
+                ProxyMetrics.register(registry), readiness, new RulesMetrics(registry));
         // The admin endpoint comes first, so probes see /live and the reason for 503 during start-up.
         try (AdminServer adminServer = AdminServer.start(admin.settings(config.ipv6()), choice.transport(), readiness,
                 registry, proxy::stop)) {

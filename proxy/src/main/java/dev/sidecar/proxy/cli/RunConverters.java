@@ -60,6 +60,15 @@ final class RunConverters {
         }
     }
 
+    /** A {@link DurationConverter} duration, or {@code off}/{@code 0} for never (zero). */
+    static final class IntervalConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String v = InputText.word(value);
+            return v.equals("off") || v.equals("0") ? Duration.ZERO : new DurationConverter().convert(value);
+        }
+    }
+
     /** {@code auto}, {@code io_uring} or {@code epoll}. */
     static final class TransportConverter implements ITypeConverter<TransportChoice.Request> {
         @Override

@@ -37,7 +37,7 @@ class OptionGrammarTest {
 
     /** Every kind of value, with the documented grammar applied to the value without surrounding spaces and tabs. */
     enum Kind {
-        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, TRANSPORT, PROXY_PROTOCOL_VERSION, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
+        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, TRANSPORT, PROXY_PROTOCOL_VERSION, INTERVAL, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
 
         private static final Pattern DURATION_FORM = Pattern.compile("([0-9]{1,9})(ms|s|m)?", Pattern.CASE_INSENSITIVE);
         private static final Pattern IPV4 = Pattern.compile("([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(/([0-9]{1,3}))?");
@@ -53,6 +53,7 @@ class OptionGrammarTest {
                 case DURATION -> isDuration(v);
                 case KEEPALIVE -> isDuration(v) && wholeSecondsUpTo(v, 32767);
                 case USER_TIMEOUT -> oneOf(v, "off", "0") || isDuration(v) && millis(v) <= Integer.MAX_VALUE;
+                case INTERVAL -> oneOf(v, "off", "0") || isDuration(v);
                 case BOOL -> oneOf(v, "true", "false");
                 case PORT_LIST -> !v.isEmpty() && Arrays.stream(value.split(",", -1)).allMatch(e -> isPortRange(trim(e)));
                 case SUBNET_LIST -> subnets(value);
@@ -192,6 +193,8 @@ class OptionGrammarTest {
             new Opt("--transport", Env.TRANSPORT, Kind.TRANSPORT, RUN),
             new Opt("--inbound-proxy-protocol-ports", Env.INBOUND_PROXY_PROTOCOL_PORTS, Kind.PORT_LIST, RUN),
             new Opt("--proxy-protocol-version", Env.PROXY_PROTOCOL_VERSION, Kind.PROXY_PROTOCOL_VERSION, RUN),
+            new Opt("--rules-check-interval", Env.RULES_CHECK_INTERVAL, Kind.INTERVAL, RUN),
+            new Opt("--rules-repair", Env.RULES_REPAIR, Kind.BOOL, RUN),
             new Opt("--output", null, Kind.OUTPUT, SHOW));
 
     enum Origin { ATTACHED, SEPARATE, ENVIRONMENT }
@@ -350,7 +353,7 @@ class OptionGrammarTest {
         Arbitrary<String> valid = switch (kind) {
             case PORT -> Arbitraries.integers().between(0, 70000).map(String::valueOf);
             case ID -> Arbitraries.longs().between(0, 3_000_000_000L).map(String::valueOf);
-            case KEEPALIVE, USER_TIMEOUT -> Combinators.combine(Arbitraries.integers().between(0, 40000),
+            case KEEPALIVE, USER_TIMEOUT, INTERVAL -> Combinators.combine(Arbitraries.integers().between(0, 40000),
                     Arbitraries.of("", "ms", "s", "m", "MS")).as((n, unit) -> n + unit)
                     .flatMap(d -> Arbitraries.of(d, "off", "OFF", "0", "never"));
             case COUNT -> Arbitraries.longs().between(0, 2_000_000_000L).map(String::valueOf);

@@ -62,6 +62,27 @@ class RunCommandTest {
     }
 
     @Test
+    void repairingSomeoneElsesRulesIsAUsageErrorAndStartsNothing() {
+        Cli cli = new Cli();
+
+        assertThat(cli.run("run", "--no-iptables", "--rules-repair")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.errLines()).containsExactly("sidecar: Invalid value for option '--rules-repair': 'true': cannot repair"
+                + " rules someone else installed (--no-iptables); drop one of the two");
+        assertThat(cli.installersMade).isZero();
+    }
+
+    @Test
+    void theRulesCheckIntervalTakesOffAndZeroAndRefusesZeroWithAUnit() {
+        assertThat(new RunConverters.IntervalConverter().convert("off")).isZero();
+        assertThat(new RunConverters.IntervalConverter().convert(" 0 ")).isZero();
+        assertThat(new RunConverters.IntervalConverter().convert("1s")).hasSeconds(1);
+        Cli cli = Cli.stoppingRunBeforeStart();
+        assertThat(cli.run("run", "--rules-check-interval", "0s")).isEqualTo(ExitCode.USAGE.code());
+        assertThat(cli.firstErrLine())
+                .isEqualTo("sidecar: Invalid value for option '--rules-check-interval': '0s' must be more than zero");
+    }
+
+    @Test
     void aZeroGraceIsRejected() {
         Cli cli = new Cli();
 

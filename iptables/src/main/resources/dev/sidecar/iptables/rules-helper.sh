@@ -1,0 +1,91 @@
+# The rules helper: the one part of `sidecar run` that stays root after the JVM drops to the proxy
+# uid. Started by RulesHelper (as `sh -c <this> sidecar-rules-helper VARIANT SECONDS TABLES FAMILY...`)
+# before the drop, it answers requests on stdin until stdin closes, which it does when the JVM dies.
+#
+# It can do nothing but:
+#   save FAMILY       print `iptables-VARIANT-save -t TABLE` of the family, for each of TABLES;
+#   restore FAMILY N  read N lines and apply them with `iptables-VARIANT-restore -w --noflush`, but
+#                     only if every line is allowed by the policy for FAMILY.
+# The policy is read once, at start, from stdin up to a line `.`, while the JVM is still root:
+#   FAMILY = LINE     LINE exactly (the plan's own restore lines);
+#   FAMILY ~ GLOB     a line matching the shell pattern GLOB (deleting stale jumps to our chains).
+# Every answer is `status RC N` (the command's exit code) or `refused N`, then N lines of output.
+# Anything else is refused. Commands run under `timeout` when the system has it.
+set -u
+nl='
+'
+variant=$1 seconds=$2 tables=$3
+shift 3
+families=" $* "
+case $variant in nft|legacy) ;; *) echo "rules helper: unknown variant $variant" >&2; exit 2 ;; esac
+case $seconds in ''|*[!0-9]*) echo "rules helper: bad timeout $seconds" >&2; exit 2 ;; esac
+limit=
+if command -v timeout >/dev/null 2>&1; then limit="timeout -k 2 $seconds"; fi
+
+policy=$nl
+while IFS= read -r entry; do
+  [ "$entry" = . ] && break
+  policy=$policy$entry$nl
+done
+
+binary() { # FAMILY TOOL
+  case $1 in ipv4) echo "iptables-$variant-$2" ;; ipv6) echo "ip6tables-$variant-$2" ;; esac
+}
+
+answer() { # KIND RC TEXT
+  if [ "$1" = refused ]; then set -- "refused" "" "$3"; fi
+  n=$(printf '%s\n' "$3" | wc -l)
+  printf '%s %s%s\n%s\n' "$1" "${2:+$2 }" "$n" "$3"
+}
+
+allowed() { # FAMILY LINE
+  case $policy in *"$nl$1 = $2$nl"*) return 0 ;; esac
+  saved_ifs=$IFS
+  IFS=$nl
+  set -f
+  for entry in $policy; do
+    case $entry in
+      "$1 ~ "*)
+        # Unquoted on purpose: the policy's GLOB is a pattern.
+        # shellcheck disable=SC2254
+        case $2 in ${entry#"$1 ~ "}) IFS=$saved_ifs; set +f; return 0 ;; esac ;;
+    esac
+  done
+  IFS=$saved_ifs
+  set +f
+  return 1
+}
+
+save() { # FAMILY
+  out="" rc=0
+  for table in $tables; do
+    part=$($limit "$(binary "$1" save)" -t "$table" 2>&1) || rc=$?
+    out=$out$part$nl
+  done
+  answer status "$rc" "$out"
+}
+
+restore() { # FAMILY N
+  case $2 in ''|*[!0-9]*) answer refused "" "bad line count: $2"; return ;; esac
+  if [ "$2" -gt 10000 ]; then answer refused "" "too many lines: $2"; return; fi
+  text="" bad="" i=0
+  while [ "$i" -lt "$2" ]; do
+    IFS= read -r line || exit 0
+    i=$((i + 1))
+    if [ -z "$bad" ] && ! allowed "$1" "$line"; then bad="not in the plan for $1: $line"; fi
+    text=$text$line$nl
+  done
+  if [ -n "$bad" ]; then answer refused "" "$bad"; return; fi
+  rc=0
+  out=$(printf '%s' "$text" | $limit "$(binary "$1" restore)" -w --noflush 2>&1) || rc=$?
+  answer status "$rc" "$out"
+}
+
+while read -r verb family count; do
+  case "$families" in *" $family "*) ;; *) answer refused "" "unknown family: $family"; continue ;; esac
+  case $verb in
+    save) save "$family" ;;
+    restore) restore "$family" "$count" ;;
+    *) answer refused "" "unknown request: $verb" ;;
+  esac
+done
