@@ -1,5 +1,6 @@
 package dev.sidecar.proxy;
 
+import dev.sidecar.iptables.InboundMode;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.proxy.admin.Readiness;
@@ -101,10 +102,14 @@ public final class Sidecar {
         this.readiness = readiness;
         try {
             this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events, probes,
-                    InboundDestinations.only(inboundAddresses(settings.inboundIps())));
+                    InboundDestinations.only(inboundAddresses(settings.inboundIps())), tproxy(settings));
         } catch (IllegalStateException noTransport) {
             throw new StartupException(noTransport.getMessage(), noTransport);
         }
+    }
+
+    private static boolean tproxy(Settings settings) {
+        return settings.redirect().inboundMode() == InboundMode.TPROXY;
     }
 
     private static LocalAddresses inboundAddresses(List<InetAddress> pinned) throws StartupException {
@@ -184,7 +189,11 @@ public final class Sidecar {
         int uid = settings.redirect().proxyUid();
         int gid = settings.proxyGid();
         try {
-            if (privileges.isRoot()) {
+            if (privileges.isRoot() && tproxy(settings)) {
+                privileges.dropKeepingNetRaw(uid, gid, listeners::runOnEveryLoop);
+                log.info("running as uid {} gid {}; the event loops keep CAP_NET_RAW for transparent sockets (tproxy mode),"
+                        + " every other thread has no capabilities (verified on every thread)", uid, gid);
+            } else if (privileges.isRoot()) {
                 privileges.drop(uid, gid);
                 log.info("running as uid {} gid {} with no capabilities (verified on every thread)", uid, gid);
             } else {

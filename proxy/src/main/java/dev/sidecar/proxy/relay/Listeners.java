@@ -57,6 +57,7 @@ public final class Listeners implements AutoCloseable {
     private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
     private final List<Server> servers = new ArrayList<>();
     private final Admission admission;
+    private final boolean transparentInbound;
     private volatile LoopGuard guard = new LoopGuard(List.of());
 
     /** As the six-argument constructor, with no self-test probes expected and inbound relayed to any destination. */
@@ -73,6 +74,18 @@ public final class Listeners implements AutoCloseable {
      */
     public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
             ProbeCatcher probes, InboundDestinations destinations) {
+        this(endpoints, settings, resolver, events, probes, destinations, false);
+    }
+
+    /**
+     * As the six-argument constructor; with {@code transparentInbound} (tproxy mode) the inbound
+     * listeners and their upstream sockets are transparent: inbound targets are the accepted
+     * sockets' local addresses ({@link TargetResolver#LOCAL_ADDRESS}) and the app is called from
+     * the client's address. Outbound keeps {@code resolver}.
+     */
+    public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
+            ProbeCatcher probes, InboundDestinations destinations, boolean transparentInbound) {
+        this.transparentInbound = transparentInbound;
         this.destinations = destinations;
         Throwable missing = settings.transport().unavailabilityCause();
         if (missing != null) {
@@ -145,6 +158,9 @@ public final class Listeners implements AutoCloseable {
         if (v6) {
             b.option(Transport.IPV6_V6ONLY, 1); // [::] must not also claim 0.0.0.0
         }
+        if (transparentInbound && e.direction() == Direction.INBOUND) {
+            b.option(Transport.transparent(v6), 1); // accepts what TPROXY hands it, for any address
+        }
         // Set once on the listening socket: every accepted socket inherits them, at no cost per connection.
         settings.deadPeer().withKeepaliveOn().forEach(b::option);
         try {
@@ -156,10 +172,24 @@ public final class Listeners implements AutoCloseable {
 
     private RelayInitializer initializer(Direction direction) {
         RelaySocketOptions options = new RelaySocketOptions(settings);
+        boolean transparent = transparentInbound && direction == Direction.INBOUND;
         UpstreamConnector upstream = new UpstreamConnector(settings.transport(), options,
-                settings.connectTimeoutMillis(direction), settings.deadPeer().withKeepaliveOn());
-        return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, probes, destinations, events, upstream),
+                settings.connectTimeoutMillis(direction), settings.deadPeer().withKeepaliveOn(), transparent);
+        TargetResolver targets = transparent ? TargetResolver.LOCAL_ADDRESS : resolver;
+        return new RelayInitializer(new ListenerContext(direction, targets, this::guard, probes, destinations, events, upstream),
                 options, open);
+    }
+
+    /**
+     * Runs {@code task} once on every event loop thread and waits for all of them, starting any
+     * loop that has not started yet (so no loop thread appears later with other privileges).
+     */
+    public void runOnEveryLoop(Runnable task) {
+        List<io.netty.util.concurrent.Future<?>> done = new ArrayList<>();
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            done.add(loop.submit(task));
+        }
+        done.forEach(f -> f.syncUninterruptibly());
     }
 
     /** Starts accepting on every bound endpoint. */

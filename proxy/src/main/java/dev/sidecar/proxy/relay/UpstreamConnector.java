@@ -2,6 +2,7 @@ package dev.sidecar.proxy.relay;
 
 import dev.sidecar.proxy.transport.Transport;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
@@ -20,6 +21,7 @@ final class UpstreamConnector {
     private final RelaySocketOptions options;
     private final int connectTimeoutMillis;
     private final Map<ChannelOption<Integer>, Integer> deadPeerOptions;
+    private final boolean fromClientAddress;
 
     /**
      * @param deadPeerOptions keepalive on, its timers and the user timeout, set on upstream sockets
@@ -27,6 +29,19 @@ final class UpstreamConnector {
      */
     UpstreamConnector(Transport transport, RelaySocketOptions options, int connectTimeoutMillis,
             Map<ChannelOption<Integer>, Integer> deadPeerOptions) {
+        this(transport, options, connectTimeoutMillis, deadPeerOptions, false);
+    }
+
+    /**
+     * @param fromClientAddress tproxy mode's inbound side: the upstream socket is transparent and
+     *     bound to the client's own address, so the app sees who called it. The port is left to
+     *     the kernel: the client's own port would give the upstream connection the accepted
+     *     connection's addresses and ports, and the app's SYN-ACK would reach the proxy's accepted
+     *     socket instead of the upstream one
+     */
+    UpstreamConnector(Transport transport, RelaySocketOptions options, int connectTimeoutMillis,
+            Map<ChannelOption<Integer>, Integer> deadPeerOptions, boolean fromClientAddress) {
+        this.fromClientAddress = fromClientAddress;
         this.transport = transport;
         this.options = options;
         this.connectTimeoutMillis = connectTimeoutMillis;
@@ -39,7 +54,12 @@ final class UpstreamConnector {
      * @throws io.netty.channel.ChannelException when no socket can be made (EMFILE: no descriptor left)
      */
     Channel newChannel(InetSocketAddress target, ChannelHandler backend) {
-        Channel upstream = transport.newSocketChannel(target.getAddress() instanceof Inet6Address);
+        boolean v6 = target.getAddress() instanceof Inet6Address;
+        Channel upstream = transport.newSocketChannel(v6);
+        if (fromClientAddress && !upstream.config().setOption(Transport.transparent(v6), 1)) {
+            upstream.close();
+            throw new ChannelException("the transport did not take " + Transport.transparent(v6));
+        }
         options.applyTo(upstream);
         deadPeerOptions.forEach(upstream.config()::setOption);
         upstream.config().setConnectTimeoutMillis(connectTimeoutMillis);
@@ -52,7 +72,12 @@ final class UpstreamConnector {
         ChannelPromise connected = upstream.newPromise();
         client.eventLoop().register(upstream).addListener(registered -> {
             if (registered.isSuccess()) {
-                upstream.connect(target, connected);
+                if (fromClientAddress) {
+                    InetSocketAddress peer = (InetSocketAddress) client.remoteAddress();
+                    upstream.connect(target, new InetSocketAddress(peer.getAddress(), 0), connected);
+                } else {
+                    upstream.connect(target, connected);
+                }
             } else {
                 connected.setFailure(registered.cause());
             }
