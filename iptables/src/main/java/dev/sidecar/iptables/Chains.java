@@ -56,6 +56,7 @@ public final class Chains {
     public static final String INSTALL_TPROXY_PREROUTING = "install-proxy-init-tproxy-prerouting";
     public static final String INSTALL_TPROXY_OUTPUT = "install-proxy-init-tproxy-output";
     public static final String IGNORE_ESTABLISHED = "ignore-established";
+    public static final String MARK_TRANSPARENT_SOCKET = "mark-transparent-socket";
     public static final String TPROXY_ALL = "proxy-init-tproxy-all";
     public static final String TPROXY_PORT = "tproxy-port";
     public static final String MARK_PROXY_UPSTREAM = "mark-proxy-upstream";

@@ -11,8 +11,11 @@ import java.util.List;
  *       is the original destination. The packet is marked {@link RouteStep#MARK}, and the policy
  *       routing ({@link RouteStep}) delivers marked packets locally.
  *   <li>{@link Chains#TPROXY_OUTPUT} (from OUTPUT) marks the proxy's connections to the app: they
- *       are the proxy's (uid) sockets whose source is not one of the pod's addresses (the proxy
- *       binds them to the client's address). The mark is kept on the connection (CONNMARK).
+ *       are the proxy's (uid) packets from an address that is not the pod's (the proxy binds them
+ *       to the client's address) to one that is. The destination test keeps out the handshake
+ *       answers of accepted connections addressed to a foreign host (their source is that host):
+ *       marked, they would be routed back into the pod and the guard could never refuse them.
+ *       The mark is kept on the connection (CONNMARK).
  *   <li>The app's replies belong to such a connection and are addressed to the client: the same
  *       chain copies the connection's mark onto them, so they take the marked route back to the
  *       proxy over loopback instead of leaving the pod.
@@ -33,6 +36,11 @@ final class TproxyRules {
         for (Cidr subnet : RedirectPlan.onlyFamily(c.skipInboundSubnets(), family)) {
             out.add(new Rule(m, Chains.TPROXY, "-s " + subnet, Chains.IGNORE_SUBNET, "RETURN"));
         }
+        // Packets for a transparent socket (the proxy's accepted connections, their handshake
+        // included) keep the mark, so they are delivered locally even when addressed to a foreign
+        // host: the proxy then sees that host and its guard refuses the connection.
+        out.add(new Rule(m, Chains.TPROXY, "-p tcp -m socket --transparent", Chains.MARK_TRANSPARENT_SOCKET,
+                "MARK --set-xmark " + mark + "/0xffffffff"));
         // Packets of connections that already have a socket (replies to outbound connections,
         // the rest of an accepted connection) go to it by ordinary routing; TPROXY would drop a
         // packet whose socket is not transparent.
@@ -48,7 +56,7 @@ final class TproxyRules {
         }
 
         out.add(new Rule(m, Chains.OUTPUT, "", Chains.INSTALL_TPROXY_OUTPUT, Chains.TPROXY_OUTPUT));
-        out.add(new Rule(m, Chains.TPROXY_OUTPUT, "-p tcp -m owner --uid-owner " + c.proxyUid() + " -m addrtype ! --src-type LOCAL",
+        out.add(new Rule(m, Chains.TPROXY_OUTPUT, "-p tcp -m owner --uid-owner " + c.proxyUid() + " -m addrtype ! --src-type LOCAL --dst-type LOCAL",
                 Chains.MARK_PROXY_UPSTREAM, "CONNMARK --set-xmark " + mark + "/0xffffffff"));
         out.add(new Rule(m, Chains.TPROXY_OUTPUT, "-p tcp -m connmark --mark " + mark, Chains.RESTORE_MARK,
                 "MARK --set-xmark " + mark + "/0xffffffff"));

@@ -50,6 +50,7 @@ class TproxyIT {
     private SidecarProcess sidecar;
     private Traffic.Server app;
     private Traffic.Server outside;
+    private Traffic.Server skipped;
     private String clientNs, podNs;
 
     @BeforeAll
@@ -63,9 +64,12 @@ class TproxyIT {
         lab.address(podNs, veth[1], POD6 + "/64");
         traffic = new Traffic();
         app = traffic.serve(podNs, APP_UID, 8080);
+        skipped = traffic.serve(podNs, APP_UID, 9002);
+        // The attacker's side: another subnet is reached through the pod.
+        lab.exec(clientNs, "ip", "route", "add", "198.18.8.0/24", "via", POD);
         outside = traffic.serve(clientNs, 0, 9090);
         sidecar = SidecarProcess.start(podNs, "--ipv6", "--inbound-mode", "tproxy", "--connect-timeout", "2s",
-                "--shutdown-grace", "1s", "--transport", transport());
+                "--shutdown-grace", "1s", "--transport", transport(), "--skip-inbound-ports", "9002");
     }
 
     /** The transport under test; {@link TproxyEpollIT} runs the same claims on epoll. */
@@ -92,6 +96,55 @@ class TproxyIT {
         assertThat(seen4).contains("sha=" + Payload.expected(3101, MIB3)).contains("from=/" + CLIENT + ":");
         assertThat(seen6).contains("sha=" + Payload.expected(3103, MIB3)).contains("from=/[2001:db8:7:0:0:0:0:2]:");
         sidecar.await(l -> l.contains("/" + CLIENT + ":") && l.contains("/" + POD + ":8080"), 10, "inbound v4 line");
+    }
+
+    @Test
+    void halfCloseFromEitherSideKeepsTheOtherDirectionFlowing() throws Exception {
+        Traffic.Result clientFinFirst = traffic.connect(clientNs, 0, POD, 8080, 0, 3301, MIB3, 3302, 0);
+        assertThat(clientFinFirst.get("sha")).as(clientFinFirst.line()).isEqualTo(Payload.expected(3302, MIB3));
+        Traffic.Result serverFinFirst = traffic.connect(clientNs, 0, POD6, 8080, MIB3, 3303, 0, 3304, 0);
+        assertThat(serverFinFirst.get("received")).as(serverFinFirst.line()).isEqualTo("0");
+        assertThat(app.connection(3304)).contains("sha=" + Payload.expected(3303, MIB3));
+    }
+
+    @Test
+    void aResetFromTheClientResetsTheAppAndOneFromTheAppResetsTheClient() throws Exception {
+        String local = traffic.reset(clientNs, 0, POD, 8080, 3401);
+        assertThat(app.connection(3401)).containsIgnoringCase("reset");
+        sidecar.await(l -> l.contains("inbound " + local + " -> ") && l.contains("end=client reset"), 10, "client reset");
+
+        Traffic.Result r = traffic.connect(clientNs, 0, POD, 8080, MIB3, 3501, 0, 3502, 0, -1000);
+        // The client's writer meets the RST as ECONNRESET or, on its next write, EPIPE.
+        assertThat(r.line()).containsAnyOf("reset", "Broken pipe");
+        assertThat(app.connection(3502)).isEqualTo("seed=3502 reset");
+    }
+
+    @Test
+    void skippedInboundPortBypassesTheProxy() throws Exception {
+        int seen = sidecar.connectionLines().size();
+        Traffic.Result r = traffic.connect(clientNs, 0, POD, 9002, 1000, 3601, 1000, 3602, 0);
+
+        assertThat(r.ok()).as(r.line()).isTrue();
+        assertThat(skipped.connection(3602)).contains("from=" + r.get("local"));
+        Thread.sleep(300);
+        List<String> lines = sidecar.connectionLines();
+        assertThat(lines.subList(seen, lines.size())).noneMatch(l -> l.contains(r.get("local") + " "));
+    }
+
+    @Test
+    void aConnectionToAForeignAddressRoutedThroughThePodIsRefused() throws Exception {
+        Traffic.Result r = traffic.connect(clientNs, 0, "198.18.8.9", 8080, 100, 3701, 100, 3702, 0);
+
+        assertThat(r.ok()).as("the pod relayed to a foreign address: %s", r.line()).isFalse();
+        sidecar.await(l -> l.contains(r.get("local") + " -> ") && l.contains("refused (not_local)"), 10, "not_local");
+    }
+
+    @Test
+    void aDirectConnectionToTheInboundPortIsRefused() throws Exception {
+        Traffic.Result r = traffic.connect(clientNs, 0, POD, 4143, 0, 3801, 10, 3802, 0);
+
+        assertThat(r.ok()).as(r.line()).isFalse();
+        assertThat(r.get("error")).containsIgnoringCase("reset");
     }
 
     @Test
@@ -128,6 +181,28 @@ class TproxyIT {
             }
         }
         assertThat(holders).as("threads holding CAP_NET_RAW among %s", threads).isPositive();
+    }
+
+    @Test
+    void iptablesRemoveInTproxyModeLeavesNoChainJumpRuleOrRoute() throws Exception {
+        try (NetnsLab fresh = new NetnsLab("tpr")) {
+            String ns = fresh.namespace("pod");
+            String launcher = Path.of(System.getProperty("sidecar.launcher", "../bin/sidecar")).toAbsolutePath().normalize().toString();
+            fresh.exec(ns, launcher, "iptables", "install", "--inbound-mode", "tproxy", "--ipv6");
+            assertThat(fresh.tryExec(ns, launcher, "iptables", "check", "--inbound-mode", "tproxy", "--ipv6").exitCode()).isZero();
+            assertThat(fresh.exec(ns, "ip", "-6", "rule", "show")).contains("fwmark 0x539 lookup 133");
+
+            fresh.exec(ns, launcher, "iptables", "remove", "--inbound-mode", "tproxy", "--ipv6");
+
+            for (String save : List.of("iptables-save", "ip6tables-save")) {
+                assertThat(fresh.exec(ns, save)).doesNotContain("PROXY_INIT");
+            }
+            for (String family : List.of("-4", "-6")) {
+                assertThat(fresh.exec(ns, "ip", family, "rule", "show")).doesNotContain("0x539");
+                assertThat(fresh.tryExec(ns, "ip", family, "route", "show", "table", "133").output()).doesNotContain("local");
+            }
+            assertThat(fresh.tryExec(ns, launcher, "iptables", "check", "--inbound-mode", "tproxy", "--ipv6").exitCode()).isEqualTo(1);
+        }
     }
 
     /** The JVM: the launcher script may sit between {@code ip netns exec} and java. */

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelPromise;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Opens the upstream side of a pair: a socket with the relay's options, registered on the
@@ -17,6 +18,9 @@ import java.util.Map;
  * connected to the target within the listener's connect timeout. Immutable; one per listener.
  */
 final class UpstreamConnector {
+    // Linux's default ip_local_port_range; binds to the client's address compete only with each other.
+    private static final int FIRST_EPHEMERAL = 32768, LAST_EPHEMERAL = 60999, BIND_ATTEMPTS = 8;
+
     private final Transport transport;
     private final RelaySocketOptions options;
     private final int connectTimeoutMillis;
@@ -34,8 +38,8 @@ final class UpstreamConnector {
 
     /**
      * @param fromClientAddress tproxy mode's inbound side: the upstream socket is transparent and
-     *     bound to the client's own address, so the app sees who called it. The port is left to
-     *     the kernel: the client's own port would give the upstream connection the accepted
+     *     bound to the client's own address, so the app sees who called it. The port is any but
+     *     the client's own: that one would give the upstream connection the accepted
      *     connection's addresses and ports, and the app's SYN-ACK would reach the proxy's accepted
      *     socket instead of the upstream one
      */
@@ -67,6 +71,29 @@ final class UpstreamConnector {
         return upstream;
     }
 
+    /**
+     * Binds {@code upstream} to the client's address on a port other than the client's own, then
+     * connects it. The port is picked at random from the usual ephemeral range and a taken one is
+     * tried again (a failed bind leaves the socket unbound); the kernel's own choice (port 0) could
+     * be the client's port, whose connection the app's SYN-ACK would then reach instead.
+     */
+    private static void bindThenConnect(Channel upstream, InetSocketAddress client, InetSocketAddress target,
+            ChannelPromise connected, int attemptsLeft) {
+        int port;
+        do {
+            port = ThreadLocalRandom.current().nextInt(FIRST_EPHEMERAL, LAST_EPHEMERAL + 1);
+        } while (port == client.getPort());
+        upstream.bind(new InetSocketAddress(client.getAddress(), port)).addListener(bound -> {
+            if (bound.isSuccess()) {
+                upstream.connect(target, connected);
+            } else if (attemptsLeft > 1 && upstream.isOpen()) {
+                bindThenConnect(upstream, client, target, connected, attemptsLeft - 1);
+            } else {
+                connected.setFailure(bound.cause());
+            }
+        });
+    }
+
     /** Registers {@code upstream} on {@code client}'s event loop and connects it to {@code target}. */
     ChannelFuture connect(Channel upstream, Channel client, InetSocketAddress target) {
         ChannelPromise connected = upstream.newPromise();
@@ -74,7 +101,7 @@ final class UpstreamConnector {
             if (registered.isSuccess()) {
                 if (fromClientAddress) {
                     InetSocketAddress peer = (InetSocketAddress) client.remoteAddress();
-                    upstream.connect(target, new InetSocketAddress(peer.getAddress(), 0), connected);
+                    bindThenConnect(upstream, peer, target, connected, BIND_ATTEMPTS);
                 } else {
                     upstream.connect(target, connected);
                 }
