@@ -25,6 +25,11 @@ import org.slf4j.LoggerFactory;
 public final class RedirectInstaller {
     private static final Logger log = LoggerFactory.getLogger(RedirectInstaller.class);
 
+    /** What a rejected tproxy install most likely lacks. */
+    static final String TPROXY_HINT = "nothing was left installed; tproxy mode needs the kernel's TPROXY target and socket,"
+            + " conntrack, connmark, mark and addrtype matches (modprobe xt_TPROXY xt_socket xt_conntrack xt_connmark xt_mark"
+            + " xt_addrtype), or use --inbound-mode redirect";
+
     private final IptablesBackend backend;
     private final PolicyRouting routing;
 
@@ -97,6 +102,9 @@ public final class RedirectInstaller {
                 }
                 undo(applied, before, family, failure);
                 routing.undo(added, failure);
+                if (tproxy && failure instanceof IptablesCommandException rejected) {
+                    throw rejected.withHint(TPROXY_HINT);
+                }
                 throw failure;
             }
             applied.add(family);
