@@ -99,6 +99,17 @@ class TproxyIT {
     }
 
     @Test
+    void theSidecarBecomesReadyTheRedirectSelfTestPassingOverTheOutboundRules() throws Exception {
+        String ready = "";
+        for (long deadline = System.nanoTime() + 30_000_000_000L; System.nanoTime() < deadline && !ready.startsWith("HTTP/1.1 200"); ) {
+            ready = SidecarProcess.http(podNs, 4191, "GET", "/ready");
+            Thread.sleep(ready.startsWith("HTTP/1.1 200") ? 0 : 200);
+        }
+        assertThat(ready).startsWith("HTTP/1.1 200");
+        sidecar.await(l -> l.contains("redirect self-test passed"), 5, "self-test");
+    }
+
+    @Test
     void halfCloseFromEitherSideKeepsTheOtherDirectionFlowing() throws Exception {
         Traffic.Result clientFinFirst = traffic.connect(clientNs, 0, POD, 8080, 0, 3301, MIB3, 3302, 0);
         assertThat(clientFinFirst.get("sha")).as(clientFinFirst.line()).isEqualTo(Payload.expected(3302, MIB3));
