@@ -216,6 +216,23 @@ class TproxyIT {
         }
     }
 
+    @Test
+    void rootWithoutCapNetRawIsRefusedInOneLineBeforeAnythingIsInstalled() throws Exception {
+        try (NetnsLab fresh = new NetnsLab("tpc")) {
+            String ns = fresh.namespace("pod");
+            String launcher = Path.of(System.getProperty("sidecar.launcher", "../bin/sidecar")).toAbsolutePath().normalize().toString();
+            NetnsLab.Result r = fresh.tryExec(ns, "capsh", "--drop=cap_net_raw", "--", "-c",
+                    "exec " + launcher + " run --inbound-mode tproxy --ipv6 2>&1 >/dev/null");
+
+            assertThat(r.exitCode()).as(r.output()).isEqualTo(5);
+            assertThat(r.output().strip().lines().filter(l -> l.contains("CAP_NET_RAW")).toList()).as(r.output()).hasSize(1);
+            for (String save : List.of("iptables-save", "ip6tables-save")) {
+                assertThat(fresh.exec(ns, save)).doesNotContain("PROXY_INIT");
+            }
+            assertThat(fresh.exec(ns, "ip", "rule", "show")).doesNotContain("0x539");
+        }
+    }
+
     /** The JVM: the launcher script may sit between {@code ip netns exec} and java. */
     private long javaPid() throws Exception {
         long pid = sidecar.pid();

@@ -248,6 +248,14 @@ public final class Privileges {
      * @throws PrivilegeException saying what is missing and what to do instead
      */
     public static void checkCanDrop(int uid, int gid) throws PrivilegeException {
+        checkCanDrop(uid, gid, false);
+    }
+
+    /**
+     * As {@link #checkCanDrop(int, int)}; with {@code keepNetRaw} (tproxy mode) root also needs
+     * CAP_NET_RAW, which the event loops keep after the drop ({@link #dropKeepingNetRaw}).
+     */
+    public static void checkCanDrop(int uid, int gid, boolean keepNetRaw) throws PrivilegeException {
         ProcStatus self;
         try {
             self = ProcStatus.parse(Files.readString(Path.of("/proc/self/status")));
@@ -255,6 +263,10 @@ public final class Privileges {
             return;
         }
         long needed = (1L << CAP_SETGID) | (1L << CAP_SETUID);
+        if (keepNetRaw && self.uids()[1] == 0 && (self.capEff() & (1L << ProcStatus.CAP_NET_RAW)) == 0) {
+            throw new PrivilegeException("refusing to start: tproxy mode keeps CAP_NET_RAW for transparent sockets after the drop"
+                    + " to uid " + uid + ", and this process does not have it; grant CAP_NET_RAW, or use --inbound-mode redirect");
+        }
         if (self.uids()[1] == 0 && (self.capEff() & needed) != needed) {
             throw new PrivilegeException("refusing to start: running as root without CAP_SETUID and CAP_SETGID, so the drop to uid "
                     + uid + " gid " + gid + " would fail after the rules are installed; grant both capabilities,"
