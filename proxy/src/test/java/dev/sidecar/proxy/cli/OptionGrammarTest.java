@@ -223,6 +223,7 @@ class OptionGrammarTest {
             }
             assertThat(cli.installersMade).as("%s", c).isZero();
             assertThat(cli.backend.calls()).as("%s", c).isEmpty();
+            assertThat(cli.routes.calls()).as("%s", c).isEmpty();
         } else {
             assertThat(documented).as("accepted an undocumented form: %s (exit %d, %s)", c, exit, cli.err).isNotEqualTo(Boolean.FALSE);
             switch (c.command) {
