@@ -29,7 +29,8 @@ import sun.misc.Signal;
  * <ol>
  *   <li>bind the listeners, paused (connections wait in the kernel backlog);
  *   <li>install the redirect rules, unless an init container did ({@code installer == null});
- *   <li>drop to the proxy's uid and gid when running as root, and prove it for every thread;
+ *   <li>drop to the proxy's uid and gid when running as root, and prove it for every thread (in
+ *       tproxy mode the event loops keep CAP_NET_RAW for transparent sockets, and only they);
  *   <li>start accepting, and mark each step in {@link Readiness};
  *   <li>prove the redirect end to end with a {@link SelfTest} probe (its sockets made while root),
  *       and give memory back after bursts of connections ({@link HeapTrimmer}).

@@ -25,6 +25,9 @@ import jnr.ffi.annotations.SaveError;
  * (it signals the other threads to repeat the system call), which {@link #verify} checks thread by
  * thread from {@code /proc/self/task}.
  *
+ * <p>In tproxy mode {@link #dropKeepingNetRaw} leaves CAP_NET_RAW, and nothing else, on the Netty
+ * event loop threads, which make transparent sockets; every other thread ends with nothing.
+ *
  * <p>Native libraries are extracted to a temporary directory and loaded from there. Creating an
  * instance loads libc through jnr-ffi; the caller must also have loaded Netty's native transport library (by
  * creating the listeners) before {@link #drop}: afterwards the files root extracted may not be
