@@ -17,8 +17,10 @@ import java.util.List;
 public final class Chains {
     private Chains() {}
 
-    /** The table everything lives in. */
+    /** The table the redirect lives in (all of it in redirect mode; the outbound side in tproxy mode). */
     public static final String TABLE = "nat";
+    /** The table of the inbound side in tproxy mode ({@link InboundMode#TPROXY}). */
+    public static final String MANGLE = "mangle";
 
     public static final String PREROUTING = "PREROUTING";
     public static final String OUTPUT = "OUTPUT";
@@ -27,8 +29,17 @@ public final class Chains {
     /** Outbound: jumped to from OUTPUT. */
     public static final String PROXY_OUTPUT = "PROXY_INIT_OUTPUT";
 
-    /** Our chains, in the order of Linkerd's proxy-init rules. */
+    /** Inbound in tproxy mode (mangle): jumped to from PREROUTING, hands new connections to the transparent listener. */
+    public static final String TPROXY = "PROXY_INIT_TPROXY";
+    /** tproxy mode (mangle): jumped to from OUTPUT, marks the proxy's connections to the app and routes the app's replies back. */
+    public static final String TPROXY_OUTPUT = "PROXY_INIT_TPROXY_OUTPUT";
+
+    /** Our nat chains, in the order of Linkerd's proxy-init rules. */
     public static final List<String> OURS = List.of(REDIRECT, PROXY_OUTPUT);
+    /** Our mangle chains (tproxy mode only). */
+    public static final List<String> MANGLE_OURS = List.of(TPROXY, TPROXY_OUTPUT);
+    /** The tables we may have chains in, in the order they are rendered. */
+    public static final List<String> TABLES = List.of(TABLE, MANGLE);
 
     public static final String COMMENT_PREFIX = "proxy-init/";
 
@@ -42,17 +53,34 @@ public final class Chains {
     public static final String IGNORE_PROXY_GID = "ignore-proxy-gid";
     public static final String IGNORE_LOOPBACK = "ignore-loopback";
     public static final String REDIRECT_ALL_OUTGOING = "redirect-all-outgoing";
+    public static final String INSTALL_TPROXY_PREROUTING = "install-proxy-init-tproxy-prerouting";
+    public static final String INSTALL_TPROXY_OUTPUT = "install-proxy-init-tproxy-output";
+    public static final String IGNORE_ESTABLISHED = "ignore-established";
+    public static final String MARK_TRANSPARENT_SOCKET = "mark-transparent-socket";
+    public static final String TPROXY_ALL = "proxy-init-tproxy-all";
+    public static final String TPROXY_PORT = "tproxy-port";
+    public static final String MARK_PROXY_UPSTREAM = "mark-proxy-upstream";
+    public static final String RESTORE_MARK = "restore-mark";
 
     /** The built-in chain that jumps to one of ours. */
     public static String parentOf(String chain) {
         return switch (chain) {
-            case REDIRECT -> PREROUTING;
-            case PROXY_OUTPUT -> OUTPUT;
+            case REDIRECT, TPROXY -> PREROUTING;
+            case PROXY_OUTPUT, TPROXY_OUTPUT -> OUTPUT;
             default -> throw new IllegalArgumentException("not our chain: " + chain);
         };
     }
 
     public static boolean isOurs(String chain) {
-        return OURS.contains(chain);
+        return OURS.contains(chain) || MANGLE_OURS.contains(chain);
+    }
+
+    /** Our chains in {@code table}, in order. */
+    public static List<String> ours(String table) {
+        return switch (table) {
+            case TABLE -> OURS;
+            case MANGLE -> MANGLE_OURS;
+            default -> throw new IllegalArgumentException("not our table: " + table);
+        };
     }
 }

@@ -12,6 +12,14 @@ public interface IptablesBackend {
     /** The nat table of {@code family}, as {@code iptables-save -t nat} prints it. */
     String save(IpFamily family);
 
+    /** One table of {@code family}, as {@code iptables-save -t <table>} prints it (tproxy mode reads mangle). */
+    default String save(IpFamily family, String table) {
+        if (table.equals(Chains.TABLE)) {
+            return save(family);
+        }
+        throw new UnsupportedOperationException("this backend reads only the nat table");
+    }
+
     /**
      * Every table that already exists for {@code family}, as {@code iptables-save} without
      * {@code -t} prints it. Unlike {@link #save}, this never instantiates a table, so detection

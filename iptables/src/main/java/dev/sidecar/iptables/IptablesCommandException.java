@@ -17,6 +17,23 @@ public final class IptablesCommandException extends RuntimeException {
         this.output = output;
     }
 
+    private IptablesCommandException(String message, String command, int exitCode, String output) {
+        super(message);
+        this.command = command;
+        this.exitCode = exitCode;
+        this.output = output;
+    }
+
+    /** The same failure, its one-line message followed by {@code hint} (what to do about it). */
+    public IptablesCommandException withHint(String hint) {
+        IptablesCommandException e = new IptablesCommandException(getMessage() + "; " + hint, command, exitCode, output);
+        e.setStackTrace(getStackTrace());
+        for (Throwable s : getSuppressed()) {
+            e.addSuppressed(s);
+        }
+        return e;
+    }
+
     public String command() {
         return command;
     }

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The nat table of one family as iptables-save printed it: every chain in save order with its rule
+ * One table of one family (nat, or mangle in tproxy mode) as iptables-save printed it: every chain in save order with its rule
  * specs (the text after {@code -A <chain> }), counters dropped. Built by {@link SaveParser}.
  */
 public final class NatState {
@@ -72,9 +72,14 @@ public final class NatState {
         return spec.equals(jump) || spec.endsWith(" " + jump) || spec.contains(" " + jump + " ") || spec.startsWith(jump + " ");
     }
 
-    /** Whether any of our chains or any jump to them exists. */
+    /** Whether any of our nat chains or any jump to them exists. */
     public boolean hasAnyOfOurs() {
-        return Chains.OURS.stream().anyMatch(c -> hasChain(c) || !jumpsTo(c).isEmpty());
+        return hasAnyOf(Chains.OURS);
+    }
+
+    /** Whether any of {@code chains} or any jump to them exists. */
+    public boolean hasAnyOf(List<String> chains) {
+        return chains.stream().anyMatch(c -> hasChain(c) || !jumpsTo(c).isEmpty());
     }
 
     /** A rule as saved: its chain and spec. */

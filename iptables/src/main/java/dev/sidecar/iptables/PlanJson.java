@@ -26,7 +26,12 @@ public final class PlanJson {
         sb.append("    \"skipInboundSubnets\": ").append(list(c.skipInboundSubnets())).append(",\n");
         sb.append("    \"skipOutboundSubnets\": ").append(list(c.skipOutboundSubnets())).append(",\n");
         sb.append("    \"ipv6\": ").append(c.ipv6()).append(",\n");
-        sb.append("    \"backend\": ").append(str(c.backend().toString())).append("\n");
+        boolean tproxy = c.inboundMode() == InboundMode.TPROXY;
+        // Only tproxy mode names its mode, so the redirect plan's JSON stays as it always was.
+        sb.append("    \"backend\": ").append(str(c.backend().toString())).append(tproxy ? ",\n" : "\n");
+        if (tproxy) {
+            sb.append("    \"inboundMode\": ").append(str(c.inboundMode().label())).append("\n");
+        }
         sb.append("  },\n");
         sb.append("  \"families\": [");
         List<IpFamily> families = plan.families();
@@ -41,13 +46,23 @@ public final class PlanJson {
             for (int i = 0; i < rules.size(); i++) {
                 Rule r = rules.get(i);
                 sb.append(i == 0 ? "\n" : ",\n");
-                sb.append("        {\"chain\": ").append(str(r.chain()))
+                sb.append("        {");
+                if (!r.table().equals(Chains.TABLE)) {
+                    sb.append("\"table\": ").append(str(r.table())).append(", ");
+                }
+                sb.append("\"chain\": ").append(str(r.chain()))
                         .append(", \"comment\": ").append(str(Chains.COMMENT_PREFIX + r.slug()))
                         .append(", \"matches\": ").append(str(r.matches()))
                         .append(", \"target\": ").append(str(r.target()))
                         .append(", \"line\": ").append(str(r.appendLine())).append('}');
             }
-            sb.append("\n      ]\n    }");
+            sb.append("\n      ]");
+            List<RouteStep> steps = plan.routing(family);
+            if (!steps.isEmpty()) {
+                sb.append(",\n      \"routing\": ").append(steps.stream().map(st -> str(st.addLine()))
+                        .collect(Collectors.joining(", ", "[", "]")));
+            }
+            sb.append("\n    }");
         }
         sb.append("\n  ]\n}\n");
         return sb.toString();

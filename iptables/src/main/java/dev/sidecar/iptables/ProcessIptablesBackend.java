@@ -49,6 +49,11 @@ public final class ProcessIptablesBackend implements IptablesBackend {
     }
 
     @Override
+    public String save(IpFamily family, String table) {
+        return run(family, List.of(variant.binary(family, "save"), "-t", table), null);
+    }
+
+    @Override
     public String saveAll(IpFamily family) {
         return run(family, List.of(variant.binary(family, "save")), null);
     }

@@ -35,6 +35,7 @@ public final class RedirectConfig {
     private final List<Cidr> skipOutboundSubnets;
     private final boolean ipv6;
     private final Backend backend;
+    private final InboundMode inboundMode;
 
     private RedirectConfig(Builder b) {
         this.inboundPort = b.inboundPort;
@@ -48,6 +49,7 @@ public final class RedirectConfig {
         this.skipOutboundSubnets = List.copyOf(b.skipOutboundSubnets);
         this.ipv6 = b.ipv6;
         this.backend = b.backend;
+        this.inboundMode = b.inboundMode;
     }
 
     /**
@@ -76,6 +78,7 @@ public final class RedirectConfig {
         b.skipOutboundSubnets = skipOutboundSubnets;
         b.ipv6 = ipv6;
         b.backend = backend;
+        b.inboundMode = inboundMode;
         return b;
     }
 
@@ -106,6 +109,8 @@ public final class RedirectConfig {
     public List<Cidr> skipOutboundSubnets() { return skipOutboundSubnets; }
     public boolean ipv6() { return ipv6; }
     public Backend backend() { return backend; }
+    /** How inbound connections reach the proxy: nat REDIRECT (default) or mangle TPROXY. */
+    public InboundMode inboundMode() { return inboundMode; }
 
     /** The families rules are installed for: IPv4 always, IPv6 when enabled. */
     public List<IpFamily> families() {
@@ -118,13 +123,13 @@ public final class RedirectConfig {
                 && proxyUid == c.proxyUid && proxyGid.equals(c.proxyGid) && skipInboundPorts.equals(c.skipInboundPorts)
                 && skipOutboundPorts.equals(c.skipOutboundPorts) && redirectInboundPorts.equals(c.redirectInboundPorts)
                 && skipInboundSubnets.equals(c.skipInboundSubnets) && skipOutboundSubnets.equals(c.skipOutboundSubnets)
-                && ipv6 == c.ipv6 && backend == c.backend;
+                && ipv6 == c.ipv6 && backend == c.backend && inboundMode == c.inboundMode;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(inboundPort, outboundPort, proxyUid, proxyGid, skipInboundPorts, skipOutboundPorts,
-                redirectInboundPorts, skipInboundSubnets, skipOutboundSubnets, ipv6, backend);
+                redirectInboundPorts, skipInboundSubnets, skipOutboundSubnets, ipv6, backend, inboundMode);
     }
 
     @Override
@@ -133,7 +138,7 @@ public final class RedirectConfig {
                 + ", gid=" + (proxyGid.isPresent() ? proxyGid.getAsInt() : "none") + ", skipIn=" + skipInboundPorts
                 + ", skipOut=" + skipOutboundPorts + ", redirectIn=" + (redirectInboundPorts.isEmpty() ? "all" : redirectInboundPorts)
                 + ", skipInSubnets=" + skipInboundSubnets + ", skipOutSubnets=" + skipOutboundSubnets
-                + ", ipv6=" + ipv6 + ", backend=" + backend + "}";
+                + ", ipv6=" + ipv6 + ", backend=" + backend + ", inboundMode=" + inboundMode + "}";
     }
 
     /** Collects settings; {@link #build()} validates them together. */
@@ -149,6 +154,7 @@ public final class RedirectConfig {
         private List<Cidr> skipOutboundSubnets = List.of();
         private boolean ipv6; // IPv4 only unless the caller, who knows the machine, says otherwise
         private Backend backend = Backend.AUTO;
+        private InboundMode inboundMode = InboundMode.REDIRECT;
 
         private Builder() {}
 
@@ -164,6 +170,8 @@ public final class RedirectConfig {
         public Builder skipOutboundSubnets(List<Cidr> subnets) { this.skipOutboundSubnets = List.copyOf(subnets); return this; }
         public Builder ipv6(boolean on) { this.ipv6 = on; return this; }
         public Builder backend(Backend backend) { this.backend = Objects.requireNonNull(backend); return this; }
+
+        public Builder inboundMode(InboundMode mode) { this.inboundMode = Objects.requireNonNull(mode); return this; }
 
         /** Validates every setting and the combinations; throws {@link InvalidConfigException}. */
         public RedirectConfig build() {

@@ -25,10 +25,23 @@ import org.slf4j.LoggerFactory;
 public final class RedirectInstaller {
     private static final Logger log = LoggerFactory.getLogger(RedirectInstaller.class);
 
-    private final IptablesBackend backend;
+    /** What a rejected tproxy install most likely lacks. */
+    static final String TPROXY_HINT = "nothing was left installed; tproxy mode needs the kernel's TPROXY target and socket,"
+            + " conntrack, connmark, mark and addrtype matches (modprobe xt_TPROXY xt_socket xt_conntrack xt_connmark xt_mark"
+            + " xt_addrtype), or use --inbound-mode redirect";
 
+    private final IptablesBackend backend;
+    private final PolicyRouting routing;
+
+    /** An installer with no policy routing: enough for redirect mode; tproxy mode fails before changing anything. */
     public RedirectInstaller(IptablesBackend backend) {
+        this(backend, IpRoutes.NONE);
+    }
+
+    /** An installer that adds tproxy mode's policy routing through {@code ip}. */
+    public RedirectInstaller(IptablesBackend backend, IpRoutes ip) {
         this.backend = backend;
+        this.routing = new PolicyRouting(ip);
     }
 
     /**
@@ -42,7 +55,7 @@ public final class RedirectInstaller {
         BackendDetector.Detection d = new BackendDetector(
                 v -> read.computeIfAbsent(v, x -> new SnapshotIptablesBackend(new ProcessIptablesBackend(x))))
                 .resolve(backend, families);
-        return new RedirectInstaller(read.getOrDefault(d.variant(), new ProcessIptablesBackend(d.variant())));
+        return new RedirectInstaller(read.getOrDefault(d.variant(), new ProcessIptablesBackend(d.variant())), new ProcessIpRoutes());
     }
 
     /** The variant this installer drives. */
@@ -59,12 +72,23 @@ public final class RedirectInstaller {
      */
     public void install(RedirectConfig config) {
         RedirectPlan plan = RedirectPlan.of(config);
-        Map<IpFamily, NatState> before = new LinkedHashMap<>();
+        Map<IpFamily, Map<String, NatState>> before = new LinkedHashMap<>();
         Map<IpFamily, String> texts = new LinkedHashMap<>();
         for (IpFamily family : plan.families()) {
-            before.put(family, read(family));
-            texts.put(family, RuleRenderer.install(plan.rules(family), before.get(family)));
+            Map<String, NatState> tables = new LinkedHashMap<>();
+            StringBuilder text = new StringBuilder();
+            for (String table : plan.tables()) {
+                tables.put(table, read(family, table));
+                text.append(RuleRenderer.install(table, plan.tableRules(family, table), tables.get(table)));
+            }
+            before.put(family, tables);
+            texts.put(family, text.toString());
         }
+        boolean tproxy = plan.tables().size() > 1;
+        // The routes first: a TPROXY rule whose marked packets have no route would drop them.
+        List<RouteStep> added = tproxy
+                ? routing.add(plan.families().stream().flatMap(f -> plan.routing(f).stream()).toList())
+                : List.of();
         List<IpFamily> applied = new ArrayList<>();
         for (Map.Entry<IpFamily, String> e : texts.entrySet()) {
             IpFamily family = e.getKey();
@@ -72,7 +96,15 @@ public final class RedirectInstaller {
             try {
                 backend.restore(family, e.getValue());
             } catch (RuntimeException failure) {
+                if (tproxy) {
+                    // One restore input with two tables may have committed the first before rejecting the second.
+                    applied.add(family);
+                }
                 undo(applied, before, family, failure);
+                routing.undo(added, failure);
+                if (tproxy && failure instanceof IptablesCommandException rejected) {
+                    throw rejected.withHint(TPROXY_HINT);
+                }
                 throw failure;
             }
             applied.add(family);
@@ -80,12 +112,19 @@ public final class RedirectInstaller {
     }
 
     /** Puts each family in {@code applied} back to its {@code before} state, last applied first. */
-    private void undo(List<IpFamily> applied, Map<IpFamily, NatState> before, IpFamily failed, RuntimeException failure) {
+    private void undo(List<IpFamily> applied, Map<IpFamily, Map<String, NatState>> before, IpFamily failed,
+            RuntimeException failure) {
         for (int i = applied.size() - 1; i >= 0; i--) {
             IpFamily family = applied.get(i);
             try {
                 // Read again: the undo is computed against what the table holds now, not what we think it holds.
-                RuleRenderer.revert(before.get(family), read(family)).ifPresent(text -> backend.restore(family, text));
+                StringBuilder text = new StringBuilder();
+                for (Map.Entry<String, NatState> t : before.get(family).entrySet()) {
+                    RuleRenderer.revert(t.getKey(), t.getValue(), read(family, t.getKey())).ifPresent(text::append);
+                }
+                if (!text.isEmpty()) {
+                    backend.restore(family, text.toString());
+                }
                 log.warn("{}: undid the redirect because {} was rejected", family.label(), failed.label());
             } catch (RuntimeException undoFailure) {
                 failure.addSuppressed(undoFailure);
@@ -101,9 +140,14 @@ public final class RedirectInstaller {
      * when there is nothing to remove. Returns whether anything was removed.
      */
     public boolean remove(RedirectConfig config) {
+        RedirectPlan plan = RedirectPlan.of(config);
         Map<IpFamily, Optional<String>> texts = new LinkedHashMap<>();
         for (IpFamily family : config.families()) {
-            texts.put(family, RuleRenderer.remove(read(family)));
+            StringBuilder text = new StringBuilder();
+            for (String table : plan.tables()) {
+                RuleRenderer.remove(table, read(family, table)).ifPresent(text::append);
+            }
+            texts.put(family, text.isEmpty() ? Optional.empty() : Optional.of(text.toString()));
         }
         boolean removed = false;
         for (Map.Entry<IpFamily, Optional<String>> e : texts.entrySet()) {
@@ -115,6 +159,10 @@ public final class RedirectInstaller {
             backend.restore(e.getKey(), e.getValue().get());
             removed = true;
         }
+        // The rules went first, so no marked packet is left without its route in between.
+        if (plan.tables().size() > 1) {
+            removed |= routing.remove(config.families().stream().flatMap(f -> plan.routing(f).stream()).toList());
+        }
         return removed;
     }
 
@@ -122,10 +170,25 @@ public final class RedirectInstaller {
     public CheckResult check(RedirectConfig config) {
         RedirectPlan plan = RedirectPlan.of(config);
         Map<IpFamily, Drift> drifts = new LinkedHashMap<>();
+        List<Drift> others = new ArrayList<>();
+        List<String> routes = new ArrayList<>();
         for (IpFamily family : plan.families()) {
             drifts.put(family, Drift.between(plan, family, read(family)));
+            for (String table : plan.tables().subList(1, plan.tables().size())) {
+                others.add(Drift.between(plan, family, table, read(family, table)));
+            }
+            routes.addAll(routing.problems(plan.routing(family)));
         }
-        return new CheckResult(drifts);
+        return new CheckResult(drifts, others, routes);
+    }
+
+    private NatState read(IpFamily family, String table) {
+        if (table.equals(Chains.TABLE)) {
+            return read(family);
+        }
+        String saved = backend.save(family, table);
+        log.debug("{}: {} table before:\n{}", family.label(), table, saved.stripTrailing());
+        return SaveParser.parse(saved, table);
     }
 
     private NatState read(IpFamily family) {
@@ -134,14 +197,25 @@ public final class RedirectInstaller {
         return SaveParser.parse(saved);
     }
 
-    /** The outcome of {@link #check}: one {@link Drift} per family. */
-    public record CheckResult(Map<IpFamily, Drift> drifts) {
+    /**
+     * The outcome of {@link #check}: one {@link Drift} of the nat table per family and, in tproxy
+     * mode, one of the mangle table per family and a line per missing or duplicated route step.
+     */
+    public record CheckResult(Map<IpFamily, Drift> drifts, List<Drift> otherTables, List<String> routing) {
         public CheckResult {
             drifts = Map.copyOf(drifts);
+            otherTables = List.copyOf(otherTables);
+            routing = List.copyOf(routing);
+        }
+
+        /** A result of the nat table alone (redirect mode). */
+        public CheckResult(Map<IpFamily, Drift> drifts) {
+            this(drifts, List.of(), List.of());
         }
 
         public boolean isClean() {
-            return drifts.values().stream().allMatch(Drift::isClean);
+            return drifts.values().stream().allMatch(Drift::isClean) && otherTables.stream().allMatch(Drift::isClean)
+                    && routing.isEmpty();
         }
 
         /** One block per family, IPv4 first. */
@@ -151,7 +225,9 @@ public final class RedirectInstaller {
                 if (drifts.containsKey(f)) {
                     parts.add(drifts.get(f).describe());
                 }
+                otherTables.stream().filter(d -> d.family() == f).forEach(d -> parts.add(d.describe()));
             }
+            routing.forEach(r -> parts.add("routing differs from the plan: " + r));
             return String.join("\n", parts);
         }
     }

@@ -15,20 +15,45 @@ import java.util.Optional;
 public final class RuleRenderer {
     private RuleRenderer() {}
 
-    /** What install would apply to a table without any of our rules: the plan as such. */
+    /**
+     * What install would apply to tables without any of our rules: the plan as such, one section
+     * per table of the plan (nat; then mangle in tproxy mode), in one restore input.
+     */
     public static String install(RedirectPlan plan, IpFamily family) {
-        return install(plan.rules(family), NatState.empty());
+        StringBuilder sb = new StringBuilder();
+        for (String table : plan.tables()) {
+            sb.append(install(table, plan.tableRules(family, table), NatState.empty()));
+        }
+        return sb.toString();
     }
 
-    /** What install applies to a table in {@code current} state so that it ends up holding exactly {@code rules}. */
+    /** What install applies to a nat table in {@code current} state so that it ends up holding exactly {@code rules}. */
     public static String install(List<Rule> rules, NatState current) {
+        return install(Chains.TABLE, rules, current);
+    }
+
+    /**
+     * What install applies to {@code table} in {@code current} state so that our part of it ends up
+     * holding exactly {@code rules}: our chains that the rules jump to are declared and refilled,
+     * and our chains of that table the rules do not use (left by the other inbound mode) are
+     * deleted with the jumps to them.
+     */
+    public static String install(String table, List<Rule> rules, NatState current) {
+        List<String> planned = Chains.ours(table).stream()
+                .filter(c -> rules.stream().anyMatch(r -> r.target().equals(c))).toList();
+        List<String> stale = Chains.ours(table).stream()
+                .filter(c -> !planned.contains(c) && (current.hasChain(c) || !current.jumpsTo(c).isEmpty())).toList();
         List<String> lines = new ArrayList<>();
-        lines.add("*" + Chains.TABLE);
-        for (String chain : Chains.OURS) {
+        lines.add("*" + table);
+        for (String chain : planned) {
             lines.add(":" + chain + " - [0:0]");
         }
+        for (String chain : stale) {
+            current.jumpsTo(chain).stream().filter(j -> !Chains.isOurs(j.chain()))
+                    .forEach(j -> lines.add("-D " + j.chain() + " " + j.spec()));
+        }
         List<String> keptJumps = new ArrayList<>();
-        for (String chain : Chains.OURS) {
+        for (String chain : planned) {
             Rule jump = jumpTo(rules, chain);
             boolean kept = false;
             for (NatState.SavedRule saved : current.jumpsTo(chain)) {
@@ -47,6 +72,8 @@ public final class RuleRenderer {
                 lines.add(r.appendLine());
             }
         }
+        stale.stream().filter(current::hasChain).forEach(c -> lines.add("-F " + c));
+        stale.stream().filter(current::hasChain).forEach(c -> lines.add("-X " + c));
         lines.add("COMMIT");
         return String.join("\n", lines) + "\n";
     }
@@ -57,22 +84,28 @@ public final class RuleRenderer {
      * there is nothing of ours, so remove is a no-op that succeeds.
      */
     public static Optional<String> remove(NatState current) {
-        if (!current.hasAnyOfOurs()) {
+        return remove(Chains.TABLE, current);
+    }
+
+    /** As {@link #remove(NatState)}, for our chains of {@code table}. */
+    public static Optional<String> remove(String table, NatState current) {
+        List<String> ours = Chains.ours(table);
+        if (!current.hasAnyOf(ours)) {
             return Optional.empty();
         }
         List<String> lines = new ArrayList<>();
-        lines.add("*" + Chains.TABLE);
-        for (String chain : Chains.OURS) {
+        lines.add("*" + table);
+        for (String chain : ours) {
             for (NatState.SavedRule saved : current.jumpsTo(chain)) {
                 lines.add("-D " + saved.chain() + " " + saved.spec());
             }
         }
-        for (String chain : Chains.OURS) {
+        for (String chain : ours) {
             if (current.hasChain(chain)) {
                 lines.add("-F " + chain);
             }
         }
-        for (String chain : Chains.OURS) {
+        for (String chain : ours) {
             if (current.hasChain(chain)) {
                 lines.add("-X " + chain);
             }
@@ -95,27 +128,33 @@ public final class RuleRenderer {
      * anything of ours.
      */
     public static Optional<String> revert(NatState before, NatState current) {
-        if (!before.hasAnyOfOurs()) {
-            return remove(current);
+        return revert(Chains.TABLE, before, current);
+    }
+
+    /** As {@link #revert(NatState, NatState)}, for our chains of {@code table}. */
+    public static Optional<String> revert(String table, NatState before, NatState current) {
+        if (!before.hasAnyOf(Chains.ours(table))) {
+            return remove(table, current);
         }
+        List<String> ours = Chains.ours(table);
         List<String> lines = new ArrayList<>();
-        lines.add("*" + Chains.TABLE);
-        for (String chain : Chains.OURS) {
+        lines.add("*" + table);
+        for (String chain : ours) {
             if (before.hasChain(chain)) {
                 lines.add(":" + chain + " - [0:0]");
             }
         }
         // Jumps inside our own chains go with the flush; a -D on them would fail in this transaction.
-        for (NatState.SavedRule jump : jumpsFromOtherChains(current)) {
+        for (NatState.SavedRule jump : jumpsFromOtherChains(ours, current)) {
             lines.add("-D " + jump.chain() + " " + jump.spec());
         }
-        for (String chain : Chains.OURS) {
+        for (String chain : ours) {
             for (String spec : before.rules(chain)) {
                 lines.add("-A " + chain + " " + spec);
             }
         }
-        lines.addAll(reinsertedJumps(before, current));
-        List<String> extra = Chains.OURS.stream().filter(c -> current.hasChain(c) && !before.hasChain(c)).toList();
+        lines.addAll(reinsertedJumps(ours, before, current));
+        List<String> extra = ours.stream().filter(c -> current.hasChain(c) && !before.hasChain(c)).toList();
         extra.forEach(c -> lines.add("-F " + c));
         extra.forEach(c -> lines.add("-X " + c));
         lines.add("COMMIT");
@@ -127,10 +166,10 @@ public final class RuleRenderer {
      * ascending position. Once every jump is deleted, inserting at the old 1-based index lands each
      * jump between the same neighbours as before, as long as the other rules are unchanged.
      */
-    private static List<String> reinsertedJumps(NatState before, NatState current) {
+    private static List<String> reinsertedJumps(List<String> ours, NatState before, NatState current) {
         List<String> lines = new ArrayList<>();
-        List<NatState.SavedRule> jumps = jumpsFromOtherChains(before);
-        List<NatState.SavedRule> deleted = jumpsFromOtherChains(current);
+        List<NatState.SavedRule> jumps = jumpsFromOtherChains(ours, before);
+        List<NatState.SavedRule> deleted = jumpsFromOtherChains(ours, current);
         for (String chain : before.chainNames()) {
             if (!current.hasChain(chain)) {
                 continue; // someone deleted the chain; there is nowhere to put the jump back
@@ -151,10 +190,10 @@ public final class RuleRenderer {
     }
 
     /** Every jump to one of our chains that sits in a chain that is not ours, in save order per target. */
-    private static List<NatState.SavedRule> jumpsFromOtherChains(NatState state) {
+    private static List<NatState.SavedRule> jumpsFromOtherChains(List<String> ours, NatState state) {
         List<NatState.SavedRule> out = new ArrayList<>();
-        for (String chain : Chains.OURS) {
-            state.jumpsTo(chain).stream().filter(j -> !Chains.isOurs(j.chain())).forEach(out::add);
+        for (String chain : ours) {
+            state.jumpsTo(chain).stream().filter(j -> !ours.contains(j.chain())).forEach(out::add);
         }
         return out;
     }

@@ -14,6 +14,11 @@ public final class SaveParser {
     private SaveParser() {}
 
     public static NatState parse(String saveText) {
+        return parse(saveText, Chains.TABLE);
+    }
+
+    /** Reads the {@code *<table>} section, as {@link #parse(String)} does the nat one. */
+    public static NatState parse(String saveText, String table) {
         Map<String, List<String>> chains = new LinkedHashMap<>();
         boolean inNat = false;
         for (String raw : saveText.split("\n")) {
@@ -22,7 +27,7 @@ public final class SaveParser {
                 continue;
             }
             if (line.startsWith("*")) {
-                inNat = line.equals("*" + Chains.TABLE);
+                inNat = line.equals("*" + table);
                 continue;
             }
             if (!inNat) {

@@ -35,6 +35,11 @@ final class SnapshotIptablesBackend implements IptablesBackend {
     }
 
     @Override
+    public synchronized String save(IpFamily family, String table) {
+        return table.equals(Chains.TABLE) ? save(family) : delegate.save(family, table);
+    }
+
+    @Override
     public synchronized String saveAll(IpFamily family) {
         String dump = delegate.saveAll(family);
         snapshots.put(family, dump);

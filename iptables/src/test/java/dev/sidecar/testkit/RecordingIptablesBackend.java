@@ -88,6 +88,17 @@ public final class RecordingIptablesBackend implements IptablesBackend {
         return dumps.getOrDefault(family, "");
     }
 
+    /** Other tables come from the same dump: one dump may hold a nat and a mangle section. */
+    @Override
+    public String save(IpFamily family, String table) {
+        if (table.equals("nat")) {
+            return save(family);
+        }
+        calls.add("save " + family.shortName() + " " + table);
+        failIfAsked(family);
+        return dumps.getOrDefault(family, "");
+    }
+
     @Override
     public String saveAll(IpFamily family) {
         calls.add("saveAll " + family.shortName());

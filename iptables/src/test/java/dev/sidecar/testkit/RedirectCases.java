@@ -2,6 +2,7 @@ package dev.sidecar.testkit;
 
 import dev.sidecar.iptables.Backend;
 import dev.sidecar.iptables.Cidr;
+import dev.sidecar.iptables.InboundMode;
 import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
 import java.util.List;
@@ -57,6 +58,26 @@ public final class RedirectCases {
                         .redirectInboundPorts(ports("80,8080-8090"))
                         .skipInboundSubnets(subnets("198.18.0.0/24,2001:db8:2::/64"))
                         .skipOutboundSubnets(subnets("198.19.0.0/16,2001:db8:3::/64"))));
+    }
+
+    /**
+     * The tproxy inbound mode's cases ({@code InboundMode.TPROXY}): kept apart from {@link #all},
+     * whose ITs compare the nat table alone; these own a mangle section and routing steps too.
+     */
+    public static List<Case> tproxy() {
+        return List.of(
+                c("tproxy", b -> b.inboundMode(InboundMode.TPROXY)),
+                c("tproxy-everything", b -> b.inboundMode(InboundMode.TPROXY)
+                        .inboundPort(4243).outboundPort(4240).proxyUid(2200).proxyGid(2201)
+                        .skipInboundPorts(ports("22,4190-4191"))
+                        .skipOutboundPorts(ports("25,443"))
+                        .redirectInboundPorts(ports("80,8080-8090"))
+                        .skipInboundSubnets(subnets("198.18.0.0/24,2001:db8:2::/64"))));
+    }
+
+    /** A case of {@link #all} or {@link #tproxy} by name. */
+    public static Case anyNamed(String name) {
+        return Stream.concat(all().stream(), tproxy().stream()).filter(c -> c.name().equals(name)).findFirst().orElseThrow();
     }
 
     public static Stream<Case> stream() {

@@ -1,5 +1,6 @@
 package dev.sidecar.proxy;
 
+import dev.sidecar.iptables.InboundMode;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.proxy.admin.Readiness;
@@ -8,6 +9,7 @@ import dev.sidecar.proxy.net.LocalAddresses;
 import dev.sidecar.proxy.net.OriginalDst;
 import dev.sidecar.proxy.os.Privileges;
 import dev.sidecar.proxy.relay.InboundDestinations;
+import dev.sidecar.proxy.relay.InboundPolicy;
 import dev.sidecar.proxy.relay.Listeners;
 import dev.sidecar.proxy.relay.ProxyProtocolHeader;
 import dev.sidecar.proxy.relay.RelayEvents;
@@ -34,7 +36,8 @@ import sun.misc.Signal;
  *   <li>install the redirect rules, unless an init container did ({@code installer == null});
  *   <li>prepare the rules watch: as root, start the {@link RulesWatcher}'s helper, the one process
  *       that stays root;
- *   <li>drop to the proxy's uid and gid when running as root, and prove it for every thread;
+ *   <li>drop to the proxy's uid and gid when running as root, and prove it for every thread (in
+ *       tproxy mode the event loops keep CAP_NET_RAW for transparent sockets, and only they);
  *   <li>start accepting, and mark each step in {@link Readiness};
  *   <li>prove the redirect end to end with a {@link SelfTest} probe (its sockets made while root),
  *       start the rules watch, and give memory back after bursts of connections ({@link HeapTrimmer}).
@@ -130,10 +133,15 @@ public final class Sidecar {
         this.rulesMetrics = rulesMetrics;
         try {
             this.listeners = new Listeners(settings.endpoints(), settings.relay(), TargetResolver.ORIGINAL_DST, events, probes,
-                    InboundDestinations.only(inboundAddresses(settings.inboundIps())), settings.proxyProtocol());
+                    new InboundPolicy(InboundDestinations.only(inboundAddresses(settings.inboundIps())),
+                            settings.proxyProtocol(), tproxy(settings)));
         } catch (IllegalStateException noTransport) {
             throw new StartupException(noTransport.getMessage(), noTransport);
         }
+    }
+
+    private static boolean tproxy(Settings settings) {
+        return settings.redirect().inboundMode() == InboundMode.TPROXY;
     }
 
     private static LocalAddresses inboundAddresses(List<InetAddress> pinned) throws StartupException {
@@ -217,7 +225,11 @@ public final class Sidecar {
         int uid = settings.redirect().proxyUid();
         int gid = settings.proxyGid();
         try {
-            if (privileges.isRoot()) {
+            if (privileges.isRoot() && tproxy(settings)) {
+                privileges.dropKeepingNetRaw(uid, gid, listeners::runOnEveryLoop);
+                log.info("running as uid {} gid {}; the event loops keep CAP_NET_RAW for transparent sockets (tproxy mode),"
+                        + " every other thread has no capabilities (verified on every thread)", uid, gid);
+            } else if (privileges.isRoot()) {
                 privileges.drop(uid, gid);
                 log.info("running as uid {} gid {} with no capabilities (verified on every thread)", uid, gid);
             } else {

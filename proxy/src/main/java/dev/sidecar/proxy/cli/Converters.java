@@ -2,6 +2,7 @@ package dev.sidecar.proxy.cli;
 
 import dev.sidecar.iptables.Backend;
 import dev.sidecar.iptables.Cidr;
+import dev.sidecar.iptables.InboundMode;
 import dev.sidecar.iptables.InputText;
 import dev.sidecar.iptables.InvalidConfigException;
 import dev.sidecar.iptables.PortRange;
@@ -117,6 +118,14 @@ final class Converters {
                         ? "the unspecified" : "a loopback") + " address is never an inbound connection's destination");
             }
             return a;
+        }
+    }
+
+    /** {@code redirect} or {@code tproxy}. */
+    static final class InboundModeName implements ITypeConverter<InboundMode> {
+        @Override
+        public InboundMode convert(String value) {
+            return wrap(() -> InboundMode.parse(value));
         }
     }
 

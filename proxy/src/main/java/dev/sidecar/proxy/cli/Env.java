@@ -29,6 +29,7 @@ final class Env {
     static final String SKIP_OUTBOUND_SUBNETS = "SIDECAR_SKIP_OUTBOUND_SUBNETS";
     static final String IPV6 = "SIDECAR_IPV6";
     static final String BACKEND = "SIDECAR_BACKEND";
+    static final String INBOUND_MODE = "SIDECAR_INBOUND_MODE";
 
     static final String NO_IPTABLES = "SIDECAR_NO_IPTABLES";
     static final String CONNECT_TIMEOUT = "SIDECAR_CONNECT_TIMEOUT";

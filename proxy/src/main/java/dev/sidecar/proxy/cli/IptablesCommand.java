@@ -108,6 +108,7 @@ public final class IptablesCommand {
                 for (IpFamily family : plan.families()) {
                     out.println("# " + family.label() + ": " + family.binaryPrefix() + "-restore --noflush");
                     out.print(RuleRenderer.install(plan, family));
+                    plan.routing(family).forEach(step -> out.println("# and: " + step.addLine()));
                 }
             }
             out.flush();

@@ -2,6 +2,7 @@ package dev.sidecar.proxy.cli;
 
 import dev.sidecar.iptables.Backend;
 import dev.sidecar.iptables.Cidr;
+import dev.sidecar.iptables.InboundMode;
 import dev.sidecar.iptables.PortRange;
 import dev.sidecar.iptables.RedirectConfig;
 import java.util.ArrayList;
@@ -76,6 +77,11 @@ public final class RedirectOptions {
             description = "iptables implementation; auto uses whichever already holds rules here, else nft (env " + Env.BACKEND + "). Default: ${DEFAULT-VALUE}.")
     Backend backend;
 
+    @Option(names = "--inbound-mode", paramLabel = "redirect|tproxy", converter = Converters.InboundModeName.class,
+            defaultValue = "${env:" + Env.INBOUND_MODE + ":-redirect}",
+            description = "How inbound connections reach the proxy: redirect (nat REDIRECT) or tproxy (mangle TPROXY; the app sees the client's address; the proxy keeps CAP_NET_RAW) (env " + Env.INBOUND_MODE + "). Default: ${DEFAULT-VALUE}.")
+    InboundMode inboundMode;
+
     /**
      * The validated configuration; throws {@code InvalidConfigException} for inconsistent
      * combinations. Without {@code --ipv6} or {@code --no-ipv6}, the machine decides here: IPv6
@@ -94,6 +100,7 @@ public final class RedirectOptions {
                 .skipOutboundSubnets(orEmpty(skipOutboundSubnets))
                 .ipv6(ipv6 == null ? RedirectConfig.namespaceHasIpv6() : ipv6)
                 .backend(backend)
+                .inboundMode(inboundMode)
                 .build();
     }
 

@@ -2,6 +2,7 @@ package dev.sidecar.proxy.cli;
 
 import dev.sidecar.iptables.InvalidConfigException;
 import dev.sidecar.iptables.PortRange;
+import dev.sidecar.iptables.InboundMode;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.proxy.Sidecar;
@@ -139,7 +140,7 @@ public final class RunCommand implements Callable<Integer> {
         relay = withConnectionBound(relay);
         ProxyProtocolHeader proxyProtocol = proxyProtocolHeader(config);
         int gid = config.proxyGid().orElse(DEFAULT_PROXY_GID);
-        checkCanDropPrivileges(config.proxyUid(), gid);
+        checkCanDropPrivileges(config.proxyUid(), gid, config.inboundMode() == InboundMode.TPROXY);
         RedirectInstaller installer = noIptables ? null : sidecar.installer(config.backend()); // made, not run yet
         TransportChoice choice = TransportChoice.choose(transport);
         log.info("transport: {} ({})", choice.transport().label(), choice.reason());
@@ -200,9 +201,9 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /** Everything the privilege drop needs, checked before any rule is installed (the ids themselves by their converters). */
-    private static void checkCanDropPrivileges(int uid, int gid) throws StartupException {
+    private static void checkCanDropPrivileges(int uid, int gid, boolean keepNetRaw) throws StartupException {
         try {
-            Privileges.checkCanDrop(uid, gid);
+            Privileges.checkCanDrop(uid, gid, keepNetRaw);
         } catch (Privileges.PrivilegeException e) {
             throw new StartupException(e.getMessage(), e);
         }

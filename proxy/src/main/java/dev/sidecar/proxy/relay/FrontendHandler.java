@@ -66,7 +66,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Chan
 
     /** Why the connection to {@code target} must not be relayed, or null when it may be. */
     private Failure admit(InetSocketAddress target) {
-        Failure loop = listener.guard().get().check(target, (InetSocketAddress) client.localAddress());
+        // With TPROXY the target is the accepted socket's local address by design, not a sign of a direct connection.
+        InetSocketAddress local = listener.resolver() == TargetResolver.LOCAL_ADDRESS ? null : (InetSocketAddress) client.localAddress();
+        Failure loop = listener.guard().get().check(target, local);
         return loop != null ? loop : listener.destinations().check(listener.direction(), target);
     }
 

@@ -51,8 +51,7 @@ public final class Listeners implements AutoCloseable {
     private final RelaySettings settings;
     private final TargetResolver resolver;
     private final RelayEvents events;
-    private final InboundDestinations destinations;
-    private final ProxyProtocolHeader proxyProtocol;
+    private final InboundPolicy inbound;
     private final ProbeCatcher probes;
     private final EventLoopGroup group;
     private final ChannelGroup open = new DefaultChannelGroup("relay", GlobalEventExecutor.INSTANCE);
@@ -74,17 +73,17 @@ public final class Listeners implements AutoCloseable {
      */
     public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
             ProbeCatcher probes, InboundDestinations destinations) {
-        this(endpoints, settings, resolver, events, probes, destinations, ProxyProtocolHeader.NONE);
+        this(endpoints, settings, resolver, events, probes, InboundPolicy.only(destinations));
     }
 
     /**
-     * As the six-argument constructor, and inbound connections to {@code proxyProtocol}'s ports
-     * start with its header (outbound ones never do).
+     * As the six-argument constructor above, the inbound listener following {@code inbound}: its
+     * destinations, PROXY protocol ports and, in tproxy mode, transparent sockets. Outbound keeps
+     * {@code resolver}.
      */
     public Listeners(List<Endpoint> endpoints, RelaySettings settings, TargetResolver resolver, RelayEvents events,
-            ProbeCatcher probes, InboundDestinations destinations, ProxyProtocolHeader proxyProtocol) {
-        this.destinations = destinations;
-        this.proxyProtocol = proxyProtocol;
+            ProbeCatcher probes, InboundPolicy inbound) {
+        this.inbound = inbound;
         Throwable missing = settings.transport().unavailabilityCause();
         if (missing != null) {
             throw new IllegalStateException("native " + settings.transport().label()
@@ -156,6 +155,9 @@ public final class Listeners implements AutoCloseable {
         if (v6) {
             b.option(Transport.IPV6_V6ONLY, 1); // [::] must not also claim 0.0.0.0
         }
+        if (inbound.transparent() && e.direction() == Direction.INBOUND) {
+            b.option(Transport.transparent(v6), 1); // accepts what TPROXY hands it, for any address
+        }
         // Set once on the listening socket: every accepted socket inherits them, at no cost per connection.
         settings.deadPeer().withKeepaliveOn().forEach(b::option);
         try {
@@ -167,11 +169,25 @@ public final class Listeners implements AutoCloseable {
 
     private RelayInitializer initializer(Direction direction) {
         RelaySocketOptions options = new RelaySocketOptions(settings);
+        boolean transparent = inbound.transparent() && direction == Direction.INBOUND;
         UpstreamConnector upstream = new UpstreamConnector(settings.transport(), options,
                 settings.connectTimeoutMillis(direction), settings.deadPeer().withKeepaliveOn(),
-                direction == Direction.INBOUND ? proxyProtocol : ProxyProtocolHeader.NONE);
-        return new RelayInitializer(new ListenerContext(direction, resolver, this::guard, probes, destinations, events, upstream),
+                direction == Direction.INBOUND ? inbound.proxyProtocol() : ProxyProtocolHeader.NONE, transparent);
+        TargetResolver targets = transparent ? TargetResolver.LOCAL_ADDRESS : resolver;
+        return new RelayInitializer(new ListenerContext(direction, targets, this::guard, probes, inbound.destinations(), events, upstream),
                 options, open);
+    }
+
+    /**
+     * Runs {@code task} once on every event loop thread and waits for all of them, starting any
+     * loop that has not started yet (so no loop thread appears later with other privileges).
+     */
+    public void runOnEveryLoop(Runnable task) {
+        List<io.netty.util.concurrent.Future<?>> done = new ArrayList<>();
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            done.add(loop.submit(task));
+        }
+        done.forEach(f -> f.syncUninterruptibly());
     }
 
     /** Starts accepting on every bound endpoint. */

@@ -26,7 +26,11 @@ public final class LoopGuard {
         this.ownPorts = ownPorts.stream().mapToInt(Integer::intValue).distinct().sorted().toArray();
     }
 
-    /** Why {@code target} must be refused for a connection accepted on {@code local}, or null if it may be relayed. */
+    /**
+     * Why {@code target} must be refused for a connection accepted on {@code local}, or null if it
+     * may be relayed. {@code local} is null in tproxy mode, where the target is the accepted
+     * socket's local address by design; the listener ports still count as a loop.
+     */
     public Failure check(InetSocketAddress target, InetSocketAddress local) {
         if (target == null) {
             return Failure.NO_ORIGINAL_DST;

@@ -22,6 +22,12 @@ public interface TargetResolver {
     /** {@code getsockopt(SO_ORIGINAL_DST)} on the accepted socket. */
     TargetResolver ORIGINAL_DST = OriginalDst::of;
 
+    /**
+     * The accepted socket's own local address: with TPROXY the packets are not rewritten, so the
+     * transparent listener's accepted socket carries the client's original destination.
+     */
+    TargetResolver LOCAL_ADDRESS = accepted -> (InetSocketAddress) accepted.localAddress();
+
     /** Always the same target, whatever was accepted. */
     static TargetResolver fixed(InetSocketAddress target) {
         return accepted -> target;

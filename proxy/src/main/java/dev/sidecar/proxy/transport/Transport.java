@@ -107,6 +107,22 @@ public enum Transport {
      */
     public static final ChannelOption<Integer> IPV6_V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
 
+    /**
+     * {@code IP_TRANSPARENT} (IPPROTO_IP 0, option 19): an IPv4 listener accepts connections that
+     * TPROXY hands it for any address, and an upstream socket may bind to an address that is not
+     * the pod's (the client's). Setting it needs CAP_NET_RAW or CAP_NET_ADMIN. Netty's epoll has
+     * its own option for this but io_uring has none; a raw option works on both transports.
+     */
+    public static final ChannelOption<Integer> IP_TRANSPARENT = new IntegerUnixChannelOption("IP_TRANSPARENT", 0, 19);
+
+    /** {@code IPV6_TRANSPARENT} (IPPROTO_IPV6 41, option 75): {@link #IP_TRANSPARENT} for IPv6 sockets. */
+    public static final ChannelOption<Integer> IPV6_TRANSPARENT = new IntegerUnixChannelOption("IPV6_TRANSPARENT", 41, 75);
+
+    /** The transparent option for a socket of this family. */
+    public static ChannelOption<Integer> transparent(boolean ipv6) {
+        return ipv6 ? IPV6_TRANSPARENT : IP_TRANSPARENT;
+    }
+
     /** Netty's switch for multishot POLLIN on io_uring, read once when its io_uring classes load. */
     static final String MULTISHOT_POLL_IN = "io.netty.iouring.pollAddMultishotEnabled";
 

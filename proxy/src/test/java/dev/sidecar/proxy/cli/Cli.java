@@ -1,6 +1,7 @@
 package dev.sidecar.proxy.cli;
 
 import dev.sidecar.iptables.RedirectInstaller;
+import dev.sidecar.testkit.RecordingIpRoutes;
 import dev.sidecar.testkit.RecordingIptablesBackend;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -17,6 +18,7 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 final class Cli {
     final RecordingIptablesBackend backend = new RecordingIptablesBackend();
+    final RecordingIpRoutes routes = new RecordingIpRoutes();
     final StringWriter out = new StringWriter();
     final StringWriter err = new StringWriter();
     final Map<String, String> environment = new HashMap<>();
@@ -53,7 +55,7 @@ final class Cli {
             if (stopRunBeforeStart) {
                 throw new RunWouldStart();
             }
-            return new RedirectInstaller(backend);
+            return new RedirectInstaller(backend, routes);
         });
         cl.setDefaultValueProvider(option -> option instanceof OptionSpec o
                 ? Env.of(o).map(environment::get).orElse(null) : null);

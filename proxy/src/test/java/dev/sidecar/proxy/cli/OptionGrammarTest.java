@@ -37,7 +37,7 @@ class OptionGrammarTest {
 
     /** Every kind of value, with the documented grammar applied to the value without surrounding spaces and tabs. */
     enum Kind {
-        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, TRANSPORT, PROXY_PROTOCOL_VERSION, INTERVAL, BACKEND, LOG_LEVEL, LOG_FORMAT, OUTPUT;
+        PORT, ID, COUNT, DURATION, KEEPALIVE, USER_TIMEOUT, INTERVAL, BOOL, PORT_LIST, SUBNET_LIST, ADDRESS_LIST, TRANSPORT, PROXY_PROTOCOL_VERSION, BACKEND, INBOUND_MODE, LOG_LEVEL, LOG_FORMAT, OUTPUT;
 
         private static final Pattern DURATION_FORM = Pattern.compile("([0-9]{1,9})(ms|s|m)?", Pattern.CASE_INSENSITIVE);
         private static final Pattern IPV4 = Pattern.compile("([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(/([0-9]{1,3}))?");
@@ -61,6 +61,7 @@ class OptionGrammarTest {
                 case TRANSPORT -> oneOf(v, "auto", "io_uring", "epoll");
                 case PROXY_PROTOCOL_VERSION -> oneOf(v, "1", "2");
                 case BACKEND -> oneOf(v, "auto", "nft", "legacy");
+                case INBOUND_MODE -> oneOf(v, "redirect", "tproxy");
                 case LOG_LEVEL -> oneOf(v, "error", "warn", "info", "debug", "trace");
                 case LOG_FORMAT -> oneOf(v, "plain", "json");
                 case OUTPUT -> oneOf(v, "text", "json");
@@ -177,6 +178,7 @@ class OptionGrammarTest {
             new Opt("--skip-outbound-subnets", Env.SKIP_OUTBOUND_SUBNETS, Kind.SUBNET_LIST, RUN, INSTALL, SHOW),
             new Opt("--ipv6", Env.IPV6, Kind.BOOL, RUN, INSTALL, SHOW),
             new Opt("--backend", Env.BACKEND, Kind.BACKEND, RUN, INSTALL, SHOW),
+            new Opt("--inbound-mode", Env.INBOUND_MODE, Kind.INBOUND_MODE, RUN, INSTALL, SHOW),
             new Opt("--log-level", Env.LOG_LEVEL, Kind.LOG_LEVEL, RUN, INSTALL, SHOW),
             new Opt("--log-format", Env.LOG_FORMAT, Kind.LOG_FORMAT, RUN, INSTALL, SHOW),
             new Opt("--no-iptables", Env.NO_IPTABLES, Kind.BOOL, RUN),
@@ -227,6 +229,7 @@ class OptionGrammarTest {
             }
             assertThat(cli.installersMade).as("%s", c).isZero();
             assertThat(cli.backend.calls()).as("%s", c).isEmpty();
+            assertThat(cli.routes.calls()).as("%s", c).isEmpty();
         } else {
             assertThat(documented).as("accepted an undocumented form: %s (exit %d, %s)", c, exit, cli.err).isNotEqualTo(Boolean.FALSE);
             switch (c.command) {
@@ -372,6 +375,7 @@ class OptionGrammarTest {
             case TRANSPORT -> Arbitraries.of("auto", "io_uring", "EPOLL", "io-uring", "iouring", "nio");
             case PROXY_PROTOCOL_VERSION -> Arbitraries.of("1", "2", "3", "0", "01", "v2", "\uff12", "1.0");
             case BACKEND -> Arbitraries.of("auto", "nft", "LEGACY", "iptables");
+            case INBOUND_MODE -> Arbitraries.of("redirect", "TPROXY", "tproxy", "nat", "transparent");
             case LOG_LEVEL -> Arbitraries.of("error", "WARN", "info", "debug", "trace", "verbose");
             case LOG_FORMAT -> Arbitraries.of("plain", "JSON", "xml", "jſon", "plaın");
             case OUTPUT -> Arbitraries.of("text", "Json", "yaml");

@@ -24,11 +24,13 @@ class KubernetesManifestsTest {
 
     private static PodManifest pod;
     private static PodManifest split;
+    private static PodManifest tproxy;
 
     @BeforeAll
     static void load() throws IOException {
         pod = PodManifest.load("pod.yaml");
         split = PodManifest.load("pod-split.yaml");
+        tproxy = PodManifest.load("pod-tproxy.yaml");
     }
 
     @Test
@@ -171,5 +173,27 @@ class KubernetesManifestsTest {
                         .as(m + " " + c.name() + " " + line).doesNotThrowAnyException();
             }
         }
+    }
+
+    @Test
+    void tproxyPodRunsTheSidecarInTproxyModeAsRootWithTheSameFourCapabilities() {
+        Container sidecar = tproxy.container("sidecar");
+        assertThat(tproxy.get("kind")).isEqualTo("Pod");
+        assertThat(sidecar.commandLine()).containsExactly("sidecar", "run", "--inbound-mode", "tproxy");
+        assertThat(sidecar.get("securityContext.runAsUser")).isEqualTo(0);
+        assertThat(sidecar.strings("securityContext.capabilities.drop")).containsExactly("ALL");
+        assertThat(sidecar.strings("securityContext.capabilities.add"))
+                .containsExactlyInAnyOrder("NET_ADMIN", "NET_RAW", "SETUID", "SETGID");
+        assertThat(sidecar.get("securityContext.allowPrivilegeEscalation")).isEqualTo(false);
+        assertThat(sidecar.get("image")).isEqualTo(pod.container("sidecar").get("image"));
+    }
+
+    @Test
+    void tproxyPodArgumentsSelectTproxyModeInTheRealCommandLine() {
+        List<String> line = tproxy.container("sidecar").commandLine();
+        CommandLine cli = SidecarCommand.commandLine();
+        cli.parseArgs(line.subList(1, line.size()).toArray(String[]::new));
+        Object mode = cli.getSubcommands().get("run").getCommandSpec().findOption("--inbound-mode").getValue();
+        assertThat(mode).hasToString("tproxy");
     }
 }

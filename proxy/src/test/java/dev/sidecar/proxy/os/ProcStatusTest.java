@@ -51,4 +51,49 @@ class ProcStatusTest {
     void aStatusWithoutIdentityLinesIsRejected() {
         assertThatThrownBy(() -> ProcStatus.parse("Name:\tjava\n")).hasMessage("status lacks Uid/Gid/Groups/CapEff lines");
     }
+
+    private static final long NET_RAW = 1L << ProcStatus.CAP_NET_RAW;
+    private static final String LOOP = DROPPED.replace("CapPrm:\t0000000000000000", "CapPrm:\t0000000000002000")
+            .replace("CapEff:\t0000000000000000", "CapEff:\t0000000000002000") + "CapAmb:\t0000000000000000\n";
+
+    @Test
+    void anEventLoopHoldingExactlyCapNetRawMatchesInTproxyMode() {
+        assertThat(ProcStatus.parse(LOOP).mismatch(2102, 2102, NET_RAW, true)).isNull();
+    }
+
+    @Test
+    void aThreadWithNothingMatchesUnlessItMustHoldCapNetRaw() {
+        String none = DROPPED + "CapAmb:\t0000000000000000\n";
+        assertThat(ProcStatus.parse(none).mismatch(2102, 2102, NET_RAW, false)).isNull();
+        assertThat(ProcStatus.parse(none).mismatch(2102, 2102, NET_RAW, true)).isEqualTo("CapEff 0 CapPrm 0, want 2000");
+    }
+
+    @Test
+    void anyCapabilityBesideCapNetRawIsRefused() {
+        String more = LOOP.replace("CapEff:\t0000000000002000", "CapEff:\t0000000000003000");
+        assertThat(ProcStatus.parse(more).mismatch(2102, 2102, NET_RAW, false)).isEqualTo("CapEff 3000 CapPrm 2000, want 0 or 2000");
+    }
+
+    @Test
+    void aPermittedButNotEffectiveCapabilityIsRefusedToo() {
+        String kept = DROPPED.replace("CapPrm:\t0000000000000000", "CapPrm:\t0000000000200000") + "CapAmb:\t0000000000000000\n";
+        assertThat(ProcStatus.parse(kept).mismatch(2102, 2102, NET_RAW, false)).startsWith("CapEff 0 CapPrm 200000");
+    }
+
+    @Test
+    void inheritableOrAmbientCapabilitiesAreRefused() {
+        String ambient = LOOP.replace("CapAmb:\t0000000000000000", "CapAmb:\t0000000000002000");
+        assertThat(ProcStatus.parse(ambient).mismatch(2102, 2102, NET_RAW, true)).isEqualTo("CapInh 0 CapAmb 2000, want 0");
+    }
+
+    @Test
+    void aStatusWithoutTheOtherCapabilitySetsCannotProveTproxyMode() {
+        assertThat(ProcStatus.parse(DROPPED).mismatch(2102, 2102, NET_RAW, false)).isEqualTo("status lacks CapPrm/CapInh/CapAmb lines");
+    }
+
+    @Test
+    void wrongUidsAreReportedBeforeCapabilitiesInTproxyModeToo() {
+        assertThat(ProcStatus.parse(LOOP.replace("Uid:\t2102\t2102\t2102\t2102", "Uid:\t0\t2102\t2102\t2102"))
+                .mismatch(2102, 2102, NET_RAW, true)).isEqualTo("Uid [0, 2102, 2102, 2102], want 2102");
+    }
 }

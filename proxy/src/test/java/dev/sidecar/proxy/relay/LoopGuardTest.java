@@ -38,4 +38,11 @@ class LoopGuardTest {
         InetSocketAddress self = new InetSocketAddress("198.18.1.1", 9000);
         assertThat(new LoopGuard(List.of(1)).check(self, self)).isEqualTo(Failure.NO_ORIGINAL_DST);
     }
+
+    @Test
+    void inTproxyModeWithoutALocalAddressToCompareTheListenerPortsStillLoop() {
+        assertThat(guard.check(new InetSocketAddress("198.18.1.1", 8080), null)).isNull();
+        assertThat(guard.check(new InetSocketAddress("198.18.1.1", 4143), null)).isEqualTo(Failure.LOOP);
+        assertThat(guard.check(null, null)).isEqualTo(Failure.NO_ORIGINAL_DST);
+    }
 }
