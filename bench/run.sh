@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
-# System benchmark of the sidecar against direct TCP and HAProxy (issue 4). Needs root.
+# System benchmark of the sidecar, on each of its transports, against direct TCP and HAProxy
+# (issues 4 and 9). Needs root.
 #
-#   sudo bench/run.sh            # all three modes, ~4 minutes, then bench/report writes RESULTS.md
+#   sudo bench/run.sh            # all four modes and the variants, ~13 minutes, then bench/report
 #
 # Builds throwaway namespaces: one client, one server, and one pod per mode, each pod joined to the
 # client and to the server by veth pairs (198.18.0.0/15 only):
 #
-#   client ── pod-direct  ── server     no rules, no proxy
-#   client ── pod-sidecar ── server     `sidecar run` (installs the rules, drops to uid 2102)
-#   client ── pod-haproxy ── server     `sidecar iptables install` + HAProxy as uid 2102
+#   client ── pod-direct           ── server   no rules, no proxy
+#   client ── pod-sidecar-io_uring ── server   `sidecar run --transport io_uring` (rules, uid 2102)
+#   client ── pod-sidecar-epoll    ── server   `sidecar run --transport epoll`
+#   client ── pod-haproxy          ── server   `sidecar iptables install` + HAProxy as uid 2102
+#
+# The sidecars of these modes are steady: one long-lived JVM per transport, warmed by a rate
+# warm-up whose figures are discarded, then measured across all rounds, as a real sidecar runs.
+# Variants (BENCH_VARIANTS), each per transport:
+#   c2       a second steady JVM per transport in its own pod with full C2 (the launcher's flags
+#            without -XX:TieredStopAtLevel and -XX:CICompilerCount), measured in rate and latency
+#   cold     every round a fresh JVM (launcher's flags) in a fresh pod: start-up to ready, then the
+#            rate scenario at once, with no warm-up
+#   cold_c2  the same with the C2 flags
 #
 # Every scenario is measured in every mode, interleaved round by round, so a noisy neighbour hurts
-# all three alike. Raw results go to bench/out/<run-id>/ (results.tsv, meta.env, commands.txt, logs/).
+# all alike. Raw results go to bench/out/<run-id>/ (results.tsv, meta.env, commands.txt, logs/).
 # Every loop is bounded; the whole run is bounded by BENCH_MAX_SECONDS; the namespaces and every
 # process started here are removed on exit, failure, Ctrl-C or timeout.
 #
-# Knobs (environment): BENCH_MODES=direct,sidecar,haproxy  BENCH_ROUNDS=3  BENCH_BULK_SECONDS=5
-#   BENCH_RATE_SECONDS=4  BENCH_PING_COUNT=20000  BENCH_HOLD_CONNS=1000  BENCH_START_TRIALS=5
-#   BENCH_RULE_TRIALS=5  BENCH_MAX_SECONDS=1200  SIDECAR=bin/sidecar  BENCH_SIDECAR_ARGS=  BENCH_NO_BUILD=1
-#   BENCH_NO_REPORT=1  BENCH_SCENARIOS=bulk_out,bulk_in,rate,latency (quick iterations: fewer)
+# Knobs (environment): BENCH_MODES=direct,sidecar-io_uring,sidecar-epoll,haproxy
+#   BENCH_VARIANTS=c2,cold,cold_c2 (empty: none)  BENCH_ROUNDS=5  BENCH_BULK_SECONDS=4
+#   BENCH_RATE_SECONDS=3  BENCH_WARMUP_SECONDS=10  BENCH_PING_COUNT=20000  BENCH_HOLD_CONNS=1000
+#   BENCH_START_TRIALS=5  BENCH_RULE_TRIALS=5  BENCH_MAX_SECONDS=1500  SIDECAR=bin/sidecar
+#   BENCH_SIDECAR_ARGS=  BENCH_NO_BUILD=1  BENCH_NO_REPORT=1
+#   BENCH_SCENARIOS=bulk_out,bulk_in,rate,latency (quick iterations: fewer)
 set -euo pipefail
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -26,7 +39,7 @@ root=$(cd "$here/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../bin/lib.sh
 . "$root/bin/lib.sh"
 
-MAX_SECONDS=${BENCH_MAX_SECONDS:-1200}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-1500}
 if [[ -z ${SCB_BOUNDED:-} ]]; then
   # The whole run is bounded: after MAX_SECONDS the script gets SIGTERM and its trap cleans up.
   SCB_BOUNDED=1 exec timeout --foreground -k 60 "$MAX_SECONDS" "$0" "$@"
@@ -37,12 +50,14 @@ if [[ $(id -u) != 0 ]]; then
   exit 2
 fi
 
-IFS=, read -r -a MODES <<<"${BENCH_MODES:-direct,sidecar,haproxy}"
-ROUNDS=${BENCH_ROUNDS:-3}
-BULK_SECONDS=${BENCH_BULK_SECONDS:-5}
-RATE_SECONDS=${BENCH_RATE_SECONDS:-4}
-PING_COUNT=${BENCH_PING_COUNT:-20000}
-HOLD_CONNS=${BENCH_HOLD_CONNS:-1000}
+IFS=, read -r -a MODES <<<"${BENCH_MODES:-direct,sidecar-io_uring,sidecar-epoll,haproxy}"
+IFS=, read -r -a VARIANTS <<<"${BENCH_VARIANTS-c2,cold,cold_c2}"
+ROUNDS=$(env_int bench/run.sh BENCH_ROUNDS 5)
+BULK_SECONDS=$(env_int bench/run.sh BENCH_BULK_SECONDS 4)
+RATE_SECONDS=$(env_int bench/run.sh BENCH_RATE_SECONDS 3)
+WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-10}
+PING_COUNT=$(env_int bench/run.sh BENCH_PING_COUNT 20000)
+HOLD_CONNS=$(env_int bench/run.sh BENCH_HOLD_CONNS 1000)
 START_TRIALS=${BENCH_START_TRIALS:-5}
 RULE_TRIALS=${BENCH_RULE_TRIALS:-5}
 SIDECAR=${SIDECAR:-$root/bin/sidecar}
@@ -50,14 +65,47 @@ read -r -a RUN_ARGS <<<"${BENCH_SIDECAR_ARGS:-}" # extra `sidecar run` options, 
 PROXY_UID=2102
 PIN_CPU=1 # the CPU that client, proxy and server share for the round-trip latency scenario
 
+for v in WARMUP_SECONDS START_TRIALS RULE_TRIALS; do # these may be 0
+  [[ ${!v} =~ ^[0-9]{1,4}$ ]] || { echo "bench/run.sh: BENCH_$v must be a whole number from 0 to 9999, got '${!v}'" >&2; exit 2; }
+done
 ((START_TRIALS <= 19)) || { echo "bench/run.sh: BENCH_START_TRIALS must be at most 19" >&2; exit 2; }
 for m in "${MODES[@]}"; do
-  [[ $m == direct || $m == sidecar || $m == haproxy ]] || { echo "bench/run.sh: BENCH_MODES: unknown mode '$m' (direct, sidecar, haproxy)" >&2; exit 2; }
+  case $m in
+    direct | sidecar-io_uring | sidecar-epoll | haproxy) ;;
+    *) echo "bench/run.sh: BENCH_MODES: unknown mode '$m' (direct, sidecar-io_uring, sidecar-epoll, haproxy)" >&2; exit 2 ;;
+  esac
+done
+for v in "${VARIANTS[@]}"; do
+  case $v in
+    c2 | cold | cold_c2) ;;
+    *) echo "bench/run.sh: BENCH_VARIANTS: unknown variant '$v' (c2, cold, cold_c2)" >&2; exit 2 ;;
+  esac
 done
 has_mode() { [[ " ${MODES[*]} " == *" $1 "* ]]; }
+has_variant() { [[ " ${VARIANTS[*]} " == *" $1 "* ]]; }
+is_sidecar() { [[ $1 == sidecar-* ]]; }
+transport_of() { local t=${1#sidecar-}; echo "${t%%-*}"; } # sidecar-io_uring-c2 -> io_uring
+# The sidecar modes of BENCH_MODES, and the transports they measure.
+SIDECAR_MODES=()
+for m in "${MODES[@]}"; do is_sidecar "$m" && SIDECAR_MODES+=("$m"); done
+# Cold trials take one fresh pod each, on subnets 198.18.100+j and 198.18.150+j.
+COLD_CONFIGS=()
+for m in "${SIDECAR_MODES[@]}"; do
+  has_variant cold && COLD_CONFIGS+=("$m-cold")
+  has_variant cold_c2 && COLD_CONFIGS+=("$m-cold-c2")
+done
+((ROUNDS * ${#COLD_CONFIGS[@]} <= 50)) || { echo "bench/run.sh: BENCH_ROUNDS × cold variants must be at most 50 (one fresh pod each)" >&2; exit 2; }
 # For quick iterations: only some of the round scenarios (the report wants all four).
 IFS=, read -r -a SCENARIOS <<<"${BENCH_SCENARIOS:-bulk_out,bulk_in,rate,latency}"
 has_scenario() { [[ " ${SCENARIOS[*]} " == *" $1 "* ]]; }
+
+# JVM flags: the launcher's (docker/image/jvm.options, or SIDECAR_JAVA_OPTS as given), and the same
+# with full C2 for the c2 variants: without the C1-only -XX:TieredStopAtLevel and the one compiler
+# thread that only C1 can make do with.
+BASE_OPTS=${SIDECAR_JAVA_OPTS:-$(sed -e 's/#.*//' "$root/docker/image/jvm.options" | tr -s ' \t\n' ' ')}
+C2_OPTS=$(sed -E -e 's/-XX:TieredStopAtLevel=[0-9]+//g' -e 's/-XX:CICompilerCount=[0-9]+//g' <<<"$BASE_OPTS" | tr -s ' ')
+[[ $BASE_OPTS == *-XX:TieredStopAtLevel=1* ]] && BASE_JIT=c1 || BASE_JIT=c2
+opts_of() { if [[ $1 == *-c2 ]]; then echo "$C2_OPTS"; else echo "$BASE_OPTS"; fi; }
 
 # ---------------------------------------------------------------- packages
 need_commands "bench/run.sh" iperf3=iperf3 haproxy=haproxy gnuplot=gnuplot-nox gcc=gcc jq=jq ip=iproute2 \
@@ -105,7 +153,7 @@ LOADGEN=$tools/loadgen
 ECHOD=$tools/echod
 ulimit -n "$(ulimit -Hn)"
 
-if has_mode sidecar || has_mode haproxy || ((RULE_TRIALS > 0)) || ((START_TRIALS > 0)); then
+if ((${#SIDECAR_MODES[@]})) || has_mode haproxy || ((RULE_TRIALS > 0)) || ((START_TRIALS > 0)); then
   # A stale jar would silently measure old code: rebuild it from this checkout first (skip with
   # BENCH_NO_BUILD=1, or when SIDECAR names another launcher).
   if [[ -z ${BENCH_NO_BUILD:-} && $SIDECAR == "$root/bin/sidecar" ]]; then
@@ -113,7 +161,11 @@ if has_mode sidecar || has_mode haproxy || ((RULE_TRIALS > 0)) || ((START_TRIALS
     (cd "$root" && mvn -B -q -pl proxy -am package -DskipTests) >"$out/logs/build.log" 2>&1 || { tail -20 "$out/logs/build.log" >&2; echo "bench/run.sh: the build failed (log: $out/logs/build.log)" >&2; exit 1; }
   fi
   # The launcher stages the jar for uid 2102 on its first run as root, so no trial pays for that.
-  "$SIDECAR" --version >"$out/logs/sidecar-version.log" 2>&1 || "$SIDECAR" --help >"$out/logs/sidecar-version.log" 2>&1 || { cat "$out/logs/sidecar-version.log" >&2; echo "bench/run.sh: $SIDECAR --version failed" >&2; exit 1; }
+  # It also makes the class-data archive for each set of JVM flags (the C2 flags have their own).
+  SIDECAR_JAVA_OPTS=$BASE_OPTS "$SIDECAR" --version >"$out/logs/sidecar-version.log" 2>&1 || SIDECAR_JAVA_OPTS=$BASE_OPTS "$SIDECAR" --help >"$out/logs/sidecar-version.log" 2>&1 || { cat "$out/logs/sidecar-version.log" >&2; echo "bench/run.sh: $SIDECAR --version failed" >&2; exit 1; }
+  if has_variant c2 || has_variant cold_c2; then
+    SIDECAR_JAVA_OPTS=$C2_OPTS "$SIDECAR" --version >"$out/logs/sidecar-version-c2.log" 2>&1 || { cat "$out/logs/sidecar-version-c2.log" >&2; echo "bench/run.sh: $SIDECAR --version failed with the C2 flags" >&2; exit 1; }
+  fi
 fi
 
 # ---------------------------------------------------------------- machine and versions
@@ -134,9 +186,15 @@ fi
   echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo '-dirty')"
   [[ -f $root/proxy/target/sidecar.jar ]] && echo "sidecar_jar_sha256=$(sha256sum "$root/proxy/target/sidecar.jar" | cut -c1-16)"
   echo "sidecar_java_opts=${SIDECAR_JAVA_OPTS:-(launcher default)}"
+  echo "base_opts=$BASE_OPTS"
+  echo "base_jit=$BASE_JIT"
+  echo "c2_opts=$C2_OPTS"
   echo "sidecar_run_args=${RUN_ARGS[*]}"
   echo "modes=${MODES[*]}"
+  echo "variants=${VARIANTS[*]}"
   echo "rounds=$ROUNDS"
+  echo "warmup_seconds=$WARMUP_SECONDS"
+  echo "clk_tck=$(getconf CLK_TCK)"
   echo "bulk_seconds=$BULK_SECONDS"
   echo "rate_seconds=$RATE_SECONDS"
   echo "ping_count=$PING_COUNT"
@@ -145,8 +203,15 @@ fi
 } >"$out/meta.env"
 
 # ---------------------------------------------------------------- topology
-# Mode i (direct=1, sidecar=2, haproxy=3): client 198.18.1i.1 -- 198.18.1i.2 pod 198.18.2i.1 -- 198.18.2i.2 server
-declare -A IDX=([direct]=1 [sidecar]=2 [haproxy]=3)
+# Mode i: client 198.18.1i.1 -- 198.18.1i.2 pod 198.18.2i.1 -- 198.18.2i.2 server
+declare -A IDX=([direct]=1 [sidecar-io_uring]=2 [haproxy]=3 [sidecar-epoll]=4 [sidecar-io_uring-c2]=5 [sidecar-epoll-c2]=6)
+# The steady C2 variant adds one long-lived sidecar per transport, in a pod of its own: measured in
+# the rate and latency scenarios (where compiled code could matter), not in bulk.
+STEADY_C2=()
+if has_variant c2; then
+  for m in "${SIDECAR_MODES[@]}"; do STEADY_C2+=("$m-c2"); done
+fi
+MODES+=("${STEADY_C2[@]}")
 declare -A POD
 client_ip() { echo "198.18.1${IDX[$1]}.1"; }
 pod_ip() { echo "198.18.1${IDX[$1]}.2"; }
@@ -278,16 +343,24 @@ start_haproxy() {
   PROXY_PID[haproxy]=$BG_PID
   wait_listen "$ns" 4140 10 "$BG_PID" && wait_listen "$ns" 4143 10 "$BG_PID"
 }
-start_sidecar() {
-  local ns=${POD[sidecar]}
-  note_cmd "sidecar" ip netns exec "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
-  start_bg sidecar "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
-  PROXY_PID[sidecar]=$BG_PID
-  wait_listen "$ns" 4140 30 "$BG_PID" && wait_listen "$ns" 4143 30 "$BG_PID"
+# sidecar_cmd MODE: the command of a sidecar mode (steady or cold, JVM flags included) in SC_CMD.
+sidecar_cmd() { SC_CMD=(env "SIDECAR_JAVA_OPTS=$(opts_of "$1")" "$SIDECAR" run --transport "$(transport_of "$1")" "${RUN_ARGS[@]}"); }
+# transport_used LOG TRANSPORT: the sidecar logged that it runs on TRANSPORT (its first log lines).
+transport_used() { grep -q "transport: $2 " "$1"; }
+start_sidecar() { # start_sidecar MODE
+  local m=$1 ns=${POD[$1]}
+  sidecar_cmd "$m"
+  note_cmd "$m" ip netns exec "$ns" "${SC_CMD[@]}"
+  start_bg "$m" "$ns" "${SC_CMD[@]}"
+  PROXY_PID[$m]=$BG_PID
+  wait_listen "$ns" 4140 30 "$BG_PID" && wait_listen "$ns" 4143 30 "$BG_PID" || return 1
+  transport_used "$out/logs/$m.log" "$(transport_of "$m")" || { log "$m: the sidecar does not say it runs on $(transport_of "$m"): $(grep -m1 'transport' "$out/logs/$m.log")"; return 1; }
 }
 declare -A STARTED=([direct]=1)
 if has_mode haproxy; then start_haproxy && STARTED[haproxy]=1; fi
-if has_mode sidecar; then start_sidecar && STARTED[sidecar]=1; fi
+for m in "${MODES[@]}"; do
+  if is_sidecar "$m"; then start_sidecar "$m" && STARTED[$m]=1; fi
+done
 # A proxy mode whose path cannot be proven is dropped (and the report says so) rather than aborting
 # the run: the other modes' figures are still worth having. direct must always work.
 verify_paths() { # keeps in MODES only the modes whose path is proven
@@ -307,7 +380,14 @@ verify_paths() { # keeps in MODES only the modes whose path is proven
   MODES=("${verified[@]}")
 }
 verify_paths
+# The modes measured in every scenario (bulk included), and the sidecar modes among them.
+MAIN_MODES=() SIDECAR_MODES=()
+for m in "${MODES[@]}"; do
+  [[ $m == *-c2 ]] || MAIN_MODES+=("$m")
+  [[ $m == *-c2 ]] || ! is_sidecar "$m" || SIDECAR_MODES+=("$m")
+done
 sed -i "s/^modes=.*/modes=${MODES[*]}/" "$out/meta.env"
+echo "cold_configs=${COLD_CONFIGS[*]}" >>"$out/meta.env"
 log "paths verified: ${MODES[*]}"
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -349,30 +429,35 @@ for m in "${proxy_modes[@]}"; do measure_memory "$m" 1; done
 
 # ---------------------------------------------------------------- scenarios
 # Each measure_* records its figures or, when the tool fails, a "failed" marker, and never aborts
-# the run: one broken mode must not hide the other two.
-proxy_cpu_start() { [[ -n ${PROXY_PID[$1]:-} ]] && cpu_ticks "${PROXY_PID[$1]}" || echo 0; }
-proxy_cpu_record() { # proxy_cpu_record SCENARIO MODE ROUND START_TICKS
-  [[ -n ${PROXY_PID[$2]:-} ]] || return 0
-  local now hz
-  now=$(cpu_ticks "${PROXY_PID[$2]}") hz=$(getconf CLK_TCK)
-  record "$1" "$2" "$3" proxy_cpu_s "$(awk -v a="$now" -v b="$4" -v hz="$hz" 'BEGIN {printf "%.2f", (a - b) / hz}')"
-}
+# the run: one broken mode must not hide the others.
+HZ=$(getconf CLK_TCK)
+# cpu_now PID: utime + stime of every thread of the process so far, in clock ticks (empty if gone).
+cpu_now() { [[ -z $1 ]] || cpu_ticks "$1" 2>/dev/null || true; }
+# cpu_seconds START NOW: the difference in seconds (empty when either is unknown).
+cpu_seconds() { [[ -z $1 || -z $2 ]] || awk -v a="$2" -v b="$1" -v hz="$HZ" 'BEGIN {printf "%.3f", (a - b) / hz}'; }
 
 measure_bulk() { # measure_bulk out|in MODE ROUND
-  local dir=$1 m=$2 r=$3 ns target json c0
+  local dir=$1 m=$2 r=$3 ns target json c0 c1 cpu
   if [[ $dir == out ]]; then ns=${POD[$m]} target=$(server_ip "$m"); else ns=$NS_CLIENT target=$(pod_ip "$m"); fi
   local cmd=(iperf3 -c "$target" -p 5201 -t "$BULK_SECONDS" -O 1 -J)
   note_cmd "bulk_$dir-$m" ip netns exec "$ns" "${cmd[@]}"
-  c0=$(proxy_cpu_start "$m")
+  c0=$(cpu_now "${PROXY_PID[$m]:-}")
   if json=$(in_ns "$ns" timeout $((BULK_SECONDS + 20)) "${cmd[@]}" 2>"$out/logs/bulk_$dir-$m-$r.err"); then
+    c1=$(cpu_now "${PROXY_PID[$m]:-}")
     echo "$json" >"$out/logs/bulk_$dir-$m-$r.json"
     local bps retr
     bps=$(jq -r '.end.sum_received.bits_per_second' <<<"$json")
     retr=$(jq -r '.end.sum_sent.retransmits // 0' <<<"$json")
     record "bulk_$dir" "$m" "$r" gbps "$(awk -v b="$bps" 'BEGIN {printf "%.3f", b / 1e9}')"
     record "bulk_$dir" "$m" "$r" retransmits "$retr"
-    proxy_cpu_record "bulk_$dir" "$m" "$r" "$c0"
-    log "bulk $dir $m round $r: $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s"
+    cpu=$(cpu_seconds "$c0" "$c1")
+    if [[ -n $cpu ]]; then
+      record "bulk_$dir" "$m" "$r" proxy_cpu_s "$cpu"
+      # The CPU covers the whole iperf3 run, its omitted first second included: the bytes are taken
+      # at the measured rate over the same time (an estimate; the same for every proxy).
+      record "bulk_$dir" "$m" "$r" cpu_us_per_mib "$(awk -v c="$cpu" -v b="$bps" -v t="$((BULK_SECONDS + 1))" 'BEGIN {printf "%.1f", c * 1e6 / (b * t / 8 / 1048576)}')"
+    fi
+    log "bulk $dir $m round $r: $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s${cpu:+, proxy CPU $cpu s}"
   else
     echo "$json" >"$out/logs/bulk_$dir-$m-$r.json"
     record "bulk_$dir" "$m" "$r" failed 1
@@ -380,31 +465,41 @@ measure_bulk() { # measure_bulk out|in MODE ROUND
   fi
 }
 
+# kv LINE KEY: the value of KEY in loadgen's key=value line (empty if absent).
+kv() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
 # Parses loadgen's key=value line into record calls: kv_record SCENARIO MODE ROUND "LINE" KEY...
 kv_record() {
-  local s=$1 m=$2 r=$3 line=$4; shift 4
-  local k v
+  local s=$1 m=$2 r=$3 line=$4 k v; shift 4
   for k in "$@"; do
-    v=$(tr ' ' '\n' <<<"$line" | awk -F= -v k="$k" '$1 == k {print $2}')
-    [[ -n $v ]] && record "$s" "$m" "$r" "$k" "$v"
+    v=$(kv "$line" "$k")
+    if [[ -n $v ]]; then record "$s" "$m" "$r" "$k" "$v"; fi
   done
 }
 
-measure_rate() { # measure_rate MODE ROUND
-  local m=$1 r=$2 line c0
-  local cmd=("$LOADGEN" rate "$(server_ip "$m")" 7001 -n 16 -t "$RATE_SECONDS" -m 1000000 -s 100 -T 1)
-  note_cmd "rate-$m" ip netns exec "${POD[$m]}" "${cmd[@]}"
-  c0=$(proxy_cpu_start "$m")
-  if line=$(in_ns "${POD[$m]}" timeout $((RATE_SECONDS + 20)) "${cmd[@]}" 2>"$out/logs/rate-$m-$r.err"); then
-    kv_record rate "$m" "$r" "$line" conns_per_s p50_us p99_us conns errors
-    proxy_cpu_record rate "$m" "$r" "$c0"
-    log "rate $m round $r: $line"
+# rate_run LABEL NS TARGET PID ROUND: the connection-rate scenario from NS to TARGET, recorded as
+# mode LABEL, with the CPU that process PID (the proxy; empty for direct) spent on it: utime +
+# stime of all its threads before and after, divided by the connections made.
+rate_run() {
+  local label=$1 ns=$2 target=$3 pid=$4 r=$5 line c0 c1 cpu conns
+  local cmd=("$LOADGEN" rate "$target" 7001 -n 16 -t "$RATE_SECONDS" -m 1000000 -s 100 -T 1)
+  note_cmd "rate-$label" ip netns exec "$ns" "${cmd[@]}"
+  c0=$(cpu_now "$pid")
+  if line=$(in_ns "$ns" timeout $((RATE_SECONDS + 20)) "${cmd[@]}" 2>"$out/logs/rate-$label-$r.err"); then
+    c1=$(cpu_now "$pid")
+    kv_record rate "$label" "$r" "$line" conns_per_s p50_us p99_us conns errors
+    cpu=$(cpu_seconds "$c0" "$c1") conns=$(kv "$line" conns)
+    if [[ -n $cpu && ${conns:-0} -gt 0 ]]; then
+      record rate "$label" "$r" proxy_cpu_s "$cpu"
+      record rate "$label" "$r" cpu_us_per_conn "$(awk -v c="$cpu" -v n="$conns" 'BEGIN {printf "%.1f", c * 1e6 / n}')"
+    fi
+    log "rate $label round $r: $line${cpu:+ proxy_cpu_s=$cpu}"
   else
-    echo "$line" >>"$out/logs/rate-$m-$r.err"
-    record rate "$m" "$r" failed 1
-    log "rate $m round $r: FAILED: $line"
+    echo "$line" >>"$out/logs/rate-$label-$r.err"
+    record rate "$label" "$r" failed 1
+    log "rate $label round $r: FAILED: $line"
   fi
 }
+measure_rate() { rate_run "$1" "${POD[$1]}" "$(server_ip "$1")" "${PROXY_PID[$1]:-}" "$2"; } # MODE ROUND
 
 pin() { # pin CPUS PID... : every thread of each process
   local cpus=$1; shift
@@ -413,7 +508,7 @@ pin() { # pin CPUS PID... : every thread of each process
 
 measure_latency() { # measure_latency MODE ROUND
   local m=$1 r=$2 line pids=("$ECHO_PID")
-  [[ -n ${PROXY_PID[$m]:-} ]] && pids+=("${PROXY_PID[$m]}")
+  [[ -z ${PROXY_PID[$m]:-} ]] || pids+=("${PROXY_PID[$m]}")
   local cmd=(taskset -c "$PIN_CPU" "$LOADGEN" pingpong "$(server_ip "$m")" 7002 -s 64 -m "$PING_COUNT" -w 1000 -t 10)
   note_cmd "latency-$m" ip netns exec "${POD[$m]}" "${cmd[@]}" "  (server and proxy pinned: taskset -a -p -c $PIN_CPU PID)"
   pin "$PIN_CPU" "${pids[@]}"
@@ -427,14 +522,98 @@ measure_latency() { # measure_latency MODE ROUND
   pin "0-$(($(nproc) - 1))" "${pids[@]}"
 }
 
+# ---------------------------------------------------------------- fresh sidecars (cold, start-up)
+# fresh_start NS A B MODE LOG: a fresh pod NS joined to the client on 198.18.A.0/24 and to the server
+# on 198.18.B.0/24 (fresh names and subnets each time: a deleted namespace's veth ends vanish
+# asynchronously), its inbound application, and reset rules that let a probe succeed only through
+# the proxy (as in verify_path); then the sidecar of MODE is started. READY_MS is the time from its
+# exec until one outbound and one inbound probe relayed through it (rules installed, both listeners
+# relaying), empty if not within 20 s. FRESH_SC and FRESH_RR are the pids to stop (then del_ns NS).
+fresh_start() {
+  local ns=$1 a=$2 b=$3 m=$4 lg=$5 po pi t0 ok_out ok_in
+  READY_MS=""
+  new_ns "$ns"
+  link "$NS_CLIENT" "c-$a" "198.18.$a.1/24" "$ns" "to-client" "198.18.$a.2/24"
+  link "$ns" "to-server" "198.18.$b.1/24" "$NS_SERVER" "s-$b" "198.18.$b.2/24"
+  tune_pod "$ns"
+  start_bg "$lg-rr" "$ns" "$ECHOD" rr 7001 -T 1
+  FRESH_RR=$BG_PID
+  wait_listen "$ns" 7001 10
+  in_ns "$ns" iptables -w -I OUTPUT -p tcp -d "198.18.$b.2" --dport 7001 -m owner ! --uid-owner "$PROXY_UID" -j REJECT --reject-with tcp-reset
+  in_ns "$ns" iptables -w -I INPUT -i to-client -p tcp --dport 7001 -j REJECT --reject-with tcp-reset
+  start_bg "$lg-probe-out" "$ns" "$LOADGEN" probe "198.18.$b.2" 7001 -t 20
+  po=$BG_PID
+  start_bg "$lg-probe-in" "$NS_CLIENT" "$LOADGEN" probe "198.18.$a.2" 7001 -t 20
+  pi=$BG_PID
+  sidecar_cmd "$m"
+  t0=$(date +%s%N)
+  start_bg "$lg-sidecar" "$ns" "${SC_CMD[@]}"
+  FRESH_SC=$BG_PID
+  echo "$t0" >"$out/logs/$lg-exec-ns" # to time the phases of a start against the sidecar's log
+  reap "$po"
+  reap "$pi"
+  ok_out=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/$lg-probe-out.log" | cut -d= -f2 || true)
+  ok_in=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/$lg-probe-in.log" | cut -d= -f2 || true)
+  if [[ ${ok_out:-0} != 0 && ${ok_in:-0} != 0 ]]; then
+    READY_MS=$(awk -v a="$ok_out" -v b="$ok_in" -v t="$t0" 'BEGIN {m = a > b ? a : b; printf "%.1f", (m - t) / 1e6}')
+  fi
+  in_ns "$ns" iptables -w -D OUTPUT -p tcp -d "198.18.$b.2" --dport 7001 -m owner ! --uid-owner "$PROXY_UID" -j REJECT --reject-with tcp-reset
+  in_ns "$ns" iptables -w -D INPUT -i to-client -p tcp --dport 7001 -j REJECT --reject-with tcp-reset
+}
+fresh_stop() { stop_pid "$FRESH_SC" 40; stop_pid "$FRESH_RR"; del_ns "$1"; } # fresh_stop NS
+
+# cold_trial CONFIG ROUND: a fresh JVM (CONFIG sidecar-T-cold or sidecar-T-cold-c2) in a fresh
+# pod: its start-up to ready, then at once, with no warm-up, the connection-rate scenario.
+COLD_J=0
+cold_trial() {
+  local c=$1 r=$2 j=$COLD_J ns=scb-cold-$COLD_J-$sfx lg
+  COLD_J=$((COLD_J + 1))
+  lg=cold-$c-$r
+  sidecar_cmd "$c"
+  note_cmd "cold-$c" "fresh pod per round; ip netns exec POD ${SC_CMD[*]}; when both probes relay, the rate command below"
+  fresh_start "$ns" $((100 + j)) $((150 + j)) "$c" "$lg"
+  if [[ -z $READY_MS ]] || ! transport_used "$out/logs/$lg-sidecar.log" "$(transport_of "$c")"; then
+    record rate "$c" "$r" failed 1
+    log "cold $c round $r: not ready within 20 s, or not on $(transport_of "$c") (see logs/$lg-*)"
+  else
+    record cold_start "$c" "$r" ready_ms "$READY_MS"
+    record cold_start "$c" "$r" rss_ready_kib "$(rss_kib "$FRESH_SC")"
+    log "cold $c round $r: ready after $READY_MS ms"
+    rate_run "$c" "$ns" "198.18.$((150 + j)).2" "$FRESH_SC" "$r"
+  fi
+  fresh_stop "$ns"
+}
+
+# ---------------------------------------------------------------- steady warm-up
+# The steady sidecars run as a real sidecar does, long after start-up: each gets WARMUP_SECONDS of
+# the rate load (figures discarded) so its code is compiled before round 1; HAProxy needs none.
+for m in "${proxy_modes[@]}"; do
+  if is_sidecar "$m" && ((WARMUP_SECONDS > 0)); then
+    note_cmd "warmup-$m" ip netns exec "${POD[$m]}" "$LOADGEN" rate "$(server_ip "$m")" 7001 -n 16 -t "$WARMUP_SECONDS" -m 1000000 -s 100 -T 1 "  (discarded)"
+    in_ns "${POD[$m]}" timeout $((WARMUP_SECONDS + 20)) "$LOADGEN" rate "$(server_ip "$m")" 7001 -n 16 -t "$WARMUP_SECONDS" -m 1000000 -s 100 -T 1 >"$out/logs/warmup-$m.log" 2>&1 || true
+    log "warm-up $m (discarded): $(tail -1 "$out/logs/warmup-$m.log")"
+  fi
+done
+
+rotate() { # rotate ROUND ITEM...: the items, rotated by ROUND - 1
+  local r=$1; shift
+  local n=$# a=("$@")
+  ((n)) || return 0
+  echo "${a[@]:$(((r - 1) % n))}" "${a[@]:0:$(((r - 1) % n))}"
+}
 run_round() { # run_round ROUND: every chosen scenario in every mode
-  local r=$1 m
+  local r=$1 m order main cold
   # Rotate the order each round so no mode always runs first (or right after another's load).
-  local order=("${MODES[@]:$(((r - 1) % ${#MODES[@]}))}" "${MODES[@]:0:$(((r - 1) % ${#MODES[@]}))}")
-  log "round $r/$ROUNDS: ${order[*]}"
-  if has_scenario bulk_out; then for m in "${order[@]}"; do measure_bulk out "$m" "$r"; done; fi
-  if has_scenario bulk_in; then for m in "${order[@]}"; do measure_bulk in "$m" "$r"; done; fi
-  if has_scenario rate; then for m in "${order[@]}"; do measure_rate "$m" "$r"; done; fi
+  read -r -a order <<<"$(rotate "$r" "${MODES[@]}")"
+  read -r -a main <<<"$(rotate "$r" "${MAIN_MODES[@]}")"
+  read -r -a cold <<<"$(rotate "$r" "${COLD_CONFIGS[@]}")"
+  log "round $r/$ROUNDS: ${order[*]}${cold[*]:+; cold: ${cold[*]}}"
+  if has_scenario bulk_out; then for m in "${main[@]}"; do measure_bulk out "$m" "$r"; done; fi
+  if has_scenario bulk_in; then for m in "${main[@]}"; do measure_bulk in "$m" "$r"; done; fi
+  if has_scenario rate; then
+    for m in "${order[@]}"; do measure_rate "$m" "$r"; done
+    for m in "${cold[@]}"; do cold_trial "$m" "$r"; done
+  fi
   if has_scenario latency; then for m in "${order[@]}"; do measure_latency "$m" "$r"; done; fi
 }
 for r in $(seq "$ROUNDS"); do run_round "$r"; done
@@ -446,50 +625,32 @@ done
 for m in "${proxy_modes[@]}"; do stop_pid "${PROXY_PID[$m]}" 40; done
 
 # ---------------------------------------------------------------- start-up
-# Fresh pod per trial. The same reject rules as in verify_path make a probe succeed only through
-# the proxy, so "ready" means: rules installed, both listeners accepting and relaying.
-startup_trial() { # startup_trial K: one fresh pod; trial 0 is the uncounted warm-up
-  local k=$1 ns=scb-start-$1-$sfx a=$((40 + $1)) b=$((60 + $1)) rr po pi sc t0 ok_out ok_in ms
-  # Fresh names and subnets per trial: a deleted namespace's veth ends vanish asynchronously.
-  new_ns "$ns"
-  link "$NS_CLIENT" "c-$a" "198.18.$a.1/24" "$ns" "to-client" "198.18.$a.2/24"
-  link "$ns" "to-server" "198.18.$b.1/24" "$NS_SERVER" "s-$b" "198.18.$b.2/24"
-  start_bg "start-$k-rr" "$ns" "$ECHOD" rr 7001 -T 1
-  rr=$BG_PID
-  wait_listen "$ns" 7001 10
-  in_ns "$ns" iptables -w -I OUTPUT -p tcp -d "198.18.$b.2" --dport 7001 -m owner ! --uid-owner "$PROXY_UID" -j REJECT --reject-with tcp-reset
-  in_ns "$ns" iptables -w -I INPUT -i to-client -p tcp --dport 7001 -j REJECT --reject-with tcp-reset
-  start_bg "start-$k-probe-out" "$ns" "$LOADGEN" probe "198.18.$b.2" 7001 -t 20
-  po=$BG_PID
-  start_bg "start-$k-probe-in" "$NS_CLIENT" "$LOADGEN" probe "198.18.$a.2" 7001 -t 20
-  pi=$BG_PID
-  t0=$(date +%s%N)
-  start_bg "start-$k-sidecar" "$ns" "$SIDECAR" run "${RUN_ARGS[@]}"
-  sc=$BG_PID
-  reap "$po"
-  reap "$pi"
-  ok_out=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/start-$k-probe-out.log" | cut -d= -f2)
-  ok_in=$(grep -o 'ok_realtime_ns=[0-9]*' "$out/logs/start-$k-probe-in.log" | cut -d= -f2)
-  if [[ ${ok_out:-0} != 0 && ${ok_in:-0} != 0 ]]; then
-    ms=$(awk -v a="$ok_out" -v b="$ok_in" -v t="$t0" 'BEGIN {m = a > b ? a : b; printf "%.1f", (m - t) / 1e6}')
+# Per transport, fresh pod per trial (fresh_start); trial 0 is the uncounted warm-up.
+startup_trial() { # startup_trial MODE TRANSPORT_INDEX K
+  local m=$1 ti=$2 k=$3 ns=scb-start-$2-$3-$sfx lg=start-$1-$3
+  fresh_start "$ns" $((30 + 20 * ti + k)) $((200 + 20 * ti + k)) "$m" "$lg"
+  if [[ -n $READY_MS ]] && transport_used "$out/logs/$lg-sidecar.log" "$(transport_of "$m")"; then
     if ((k == 0)); then
-      log "start-up warm-up trial (not counted): $ms ms"
+      log "start-up $m warm-up trial (not counted): $READY_MS ms"
     else
-      record startup sidecar "$k" ready_ms "$ms"
-      record startup sidecar "$k" rss_ready_kib "$(rss_kib "$sc")"
-      log "start-up trial $k: ready after $ms ms"
+      record startup "$m" "$k" ready_ms "$READY_MS"
+      record startup "$m" "$k" rss_ready_kib "$(rss_kib "$FRESH_SC")"
+      log "start-up $m trial $k: ready after $READY_MS ms"
     fi
   else
-    ((k == 0)) || record startup sidecar "$k" failed 1
-    log "start-up trial $k: not ready within 20 s (see logs/start-$k-*)"
+    ((k == 0)) || record startup "$m" "$k" failed 1
+    log "start-up $m trial $k: not ready within 20 s, or not on $(transport_of "$m") (see logs/$lg-*)"
   fi
-  stop_pid "$sc" 40
-  stop_pid "$rr"
-  del_ns "$ns"
+  fresh_stop "$ns"
 }
-if has_mode sidecar && ((START_TRIALS > 0)); then
-  for k in $(seq 0 "$START_TRIALS"); do startup_trial "$k"; done
-  note_cmd "startup" "t0=\$(date +%s%N); ip netns exec POD $SIDECAR run  # ready = both probes (loadgen probe, outbound and inbound) succeed through the proxy"
+if ((START_TRIALS > 0)); then
+  ti=0
+  for m in "${SIDECAR_MODES[@]}"; do
+    for k in $(seq 0 "$START_TRIALS"); do startup_trial "$m" "$ti" "$k"; done
+    sidecar_cmd "$m"
+    note_cmd "startup-$m" "t0=\$(date +%s%N); ip netns exec POD ${SC_CMD[*]}  # ready = both probes (loadgen probe, outbound and inbound) succeed through the proxy"
+    ti=$((ti + 1))
+  done
 fi
 
 # ---------------------------------------------------------------- rule installation
@@ -561,7 +722,7 @@ rule_trials() {
   for k in $(seq "$RULE_TRIALS"); do rule_trial "$scen" "$k" "$base" "$@"; done
   log "rule installation ($scen): $RULE_TRIALS trials each of sidecar / per-process ($nrules rules, $variant) / iptables-restore"
 }
-if ((RULE_TRIALS > 0)) && { has_mode sidecar || has_mode haproxy; }; then
+if ((RULE_TRIALS > 0)) && { ((${#SIDECAR_MODES[@]})) || has_mode haproxy; }; then
   export -f restore_both
   rule_trials rules
   # shellcheck disable=SC2046

@@ -16,7 +16,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-# shellcheck source=../bin/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../bin/lib.sh
 source "$root/bin/lib.sh"
 need_commands syscalls strace=strace gcc=gcc ip=iproute2 ss=iproute2
 
