@@ -87,7 +87,7 @@ restore() { # FAMILY N
 
 route() { # FAMILY N
   case $2 in ''|*[!0-9]*) answer refused "" "bad line count: $2"; return ;; esac
-  if [ "$2" -gt 16 ]; then answer refused "" "too many lines: $2"; return; fi
+  if [ "$2" -gt 16 ]; then skip "$2"; answer refused "" "too many lines: $2"; return; fi
   steps="" bad="" i=0
   while [ "$i" -lt "$2" ]; do
     IFS= read -r line || exit 0
@@ -113,8 +113,24 @@ route() { # FAMILY N
   answer status "$rc" "$out"
 }
 
+skip() { # N: the lines of a request that is refused before they are read, so none is taken for a request
+  case $1 in ''|*[!0-9]*) return ;; esac
+  [ "$1" -le 10000 ] || return
+  i=0
+  while [ "$i" -lt "$1" ]; do
+    IFS= read -r line || exit 0
+    i=$((i + 1))
+  done
+}
+
 while read -r verb family count; do
-  case "$families" in *" $family "*) ;; *) answer refused "" "unknown family: $family"; continue ;; esac
+  case "$families" in
+    *" $family "*) ;;
+    *)
+      case $verb in restore|route) skip "$count" ;; esac
+      answer refused "" "unknown family: $family"
+      continue ;;
+  esac
   case $verb in
     save) save "$family" "$count" ;;
     restore) restore "$family" "$count" ;;
