@@ -13,21 +13,31 @@ import java.util.regex.Pattern;
  * chain that jumps there (install removes duplicate or stale jumps that way). Pure: the helper gets
  * it as text once, at start, while the JVM is still root; after the drop nothing can widen it.
  *
- * <p>So a relay that was taken over can, through the helper, at worst put our rules back or take
- * our own jumps away, which stops the capture it could stop anyway by not relaying.
+ * In tproxy mode it also names the {@code ip} commands install (and its undo) may run: adding and
+ * deleting each of the plan's {@link RouteStep}s, spelled exactly, and nothing else.
+ *
+ * <p>So a relay that was taken over can, through the helper, at worst put our rules and routes back
+ * or take our own jumps and routes away, which stops the capture it could stop anyway by not relaying.
  *
  * @param family the family the lines are for
  * @param exact lines allowed as they are
  * @param patterns shell patterns ({@code *} only) a line may match instead
+ * @param routes argument lines of {@code ip} (e.g. {@code -4 rule add fwmark 0x539 lookup 133}) allowed as they are
  */
-public record RestorePolicy(IpFamily family, List<String> exact, List<String> patterns) {
+public record RestorePolicy(IpFamily family, List<String> exact, List<String> patterns, List<String> routes) {
 
     public RestorePolicy {
         exact = List.copyOf(exact);
         patterns = List.copyOf(patterns);
+        routes = List.copyOf(routes);
     }
 
-    /** The lines install may apply to {@code family} to reach {@code plan}. */
+    /** A policy of restore lines only, no route step. */
+    public RestorePolicy(IpFamily family, List<String> exact, List<String> patterns) {
+        this(family, exact, patterns, List.of());
+    }
+
+    /** The lines install may apply to {@code family} to reach {@code plan}, and the route steps it may add or delete. */
     public static RestorePolicy of(RedirectPlan plan, IpFamily family) {
         List<String> exact = RuleRenderer.install(plan, family).lines().toList();
         List<String> patterns = new ArrayList<>();
@@ -37,7 +47,12 @@ public record RestorePolicy(IpFamily family, List<String> exact, List<String> pa
                 patterns.add("-D " + r.chain() + " *-g " + r.target());
             }
         }
-        return new RestorePolicy(family, exact, patterns);
+        List<String> routes = new ArrayList<>();
+        for (RouteStep step : plan.routing(family)) {
+            routes.add(String.join(" ", step.add()));
+            routes.add(String.join(" ", step.delete()));
+        }
+        return new RestorePolicy(family, exact, patterns, routes);
     }
 
     /** A policy that allows no line at all: the helper may only read (rules owned by someone else). */
@@ -50,12 +65,21 @@ public record RestorePolicy(IpFamily family, List<String> exact, List<String> pa
         return exact.contains(line) || patterns.stream().anyMatch(p -> glob(p).matcher(line).matches());
     }
 
-    /** The policy as the helper reads it: one {@code FAMILY = LINE} or {@code FAMILY ~ GLOB} per line. */
+    /** Whether the helper runs {@code ip args...}; the same test as its shell {@code case}. */
+    public boolean allowsRoute(List<String> args) {
+        return routes.contains(String.join(" ", args));
+    }
+
+    /**
+     * The policy as the helper reads it: one {@code FAMILY = LINE}, {@code FAMILY ~ GLOB} or
+     * {@code FAMILY ip ARGS} per line.
+     */
     public List<String> entries() {
         String f = word(family);
         List<String> out = new ArrayList<>();
         exact.forEach(l -> out.add(f + " = " + l));
         patterns.forEach(p -> out.add(f + " ~ " + p));
+        routes.forEach(r -> out.add(f + " ip " + r));
         return out;
     }
 

@@ -16,11 +16,13 @@ import org.slf4j.LoggerFactory;
 /**
  * A backend whose reads and writes go through a small privileged helper process: a fixed POSIX
  * shell program ({@code rules-helper.sh}) started while the JVM is still root, which stays root
- * after the JVM drops to the proxy uid. It reads the tables of the families it was started for,
- * and applies restore text only when every line is allowed by the {@link RestorePolicy} it was
- * given at start; it refuses anything else, and exits when its stdin closes (the JVM died).
- * So {@code sidecar run} can check, and repair, its rules while no thread of the JVM holds a
- * capability ({@code iptables-save} needs CAP_NET_ADMIN, iptables-legacy CAP_NET_RAW too).
+ * after the JVM drops to the proxy uid. It reads the tables it was started for (the plan's: nat,
+ * and mangle in tproxy mode) of the families it was started for, applies restore text only when
+ * every line is allowed by the {@link RestorePolicy} it was given at start, and runs {@code ip}
+ * only for a line that is one of that policy's route steps (tproxy mode's policy routing); it
+ * refuses anything else, and exits when its stdin closes (the JVM died). So {@code sidecar run}
+ * can check, and repair, its rules while no thread of the JVM holds CAP_NET_ADMIN
+ * ({@code iptables-save} needs it, iptables-legacy CAP_NET_RAW too, and {@code ip rule add} it).
  *
  * <p>One request at a time ({@code synchronized}); every answer must arrive within the timeout
  * the helper was started with plus a margin, or the helper is given up on: later calls fail at once.
@@ -47,19 +49,33 @@ public final class RulesHelper implements IptablesBackend, AutoCloseable {
         this.deadline = timeout.plus(MARGIN);
     }
 
-    /**
-     * Starts the helper for {@code policies}' families (each family's policy says what it may
-     * restore; {@link RestorePolicy#readOnly} for none) and hands it the policies. Call it while
-     * still root; the helper keeps the privileges the caller has now.
-     *
-     * @param prefix runs the helper behind it, e.g. {@code ip netns exec <ns>} in tests
-     * @param timeout how long one iptables command may take inside the helper
-     */
+    /** Starts the helper for the nat table alone (redirect mode); see {@link #start(Variant, List, List, List, Duration)}. */
     public static RulesHelper start(Variant variant, List<String> prefix, List<RestorePolicy> policies, Duration timeout)
             throws IOException {
+        return start(variant, prefix, List.of(Chains.TABLE), policies, timeout);
+    }
+
+    /**
+     * Starts the helper for {@code tables} (the plan's: {@link RedirectPlan#tables}) of
+     * {@code policies}' families (each family's policy says what it may restore and which route
+     * steps it may run; {@link RestorePolicy#readOnly} for none) and hands it the policies. Call it
+     * while still root; the helper keeps the privileges the caller has now.
+     *
+     * @param prefix runs the helper behind it, e.g. {@code ip netns exec <ns>} in tests
+     * @param tables the only tables it will read
+     * @param timeout how long one iptables command may take inside the helper
+     */
+    public static RulesHelper start(Variant variant, List<String> prefix, List<String> tables, List<RestorePolicy> policies,
+            Duration timeout) throws IOException {
+        for (String table : tables) {
+            if (!table.matches("[a-z]+")) {
+                throw new IllegalArgumentException("not a table name: " + table);
+            }
+        }
         long seconds = Math.max(1, timeout.toSeconds());
         List<String> command = new ArrayList<>(prefix);
-        command.addAll(List.of("/bin/sh", "-c", script(), NAME, variant.toString(), Long.toString(seconds), Chains.TABLE));
+        command.addAll(List.of("/bin/sh", "-c", script(), NAME, variant.toString(), Long.toString(seconds),
+                String.join(",", tables)));
         policies.forEach(p -> command.add(RestorePolicy.word(p.family())));
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         RulesHelper helper = new RulesHelper(variant, p, Duration.ofSeconds(seconds));
@@ -67,7 +83,7 @@ public final class RulesHelper implements IptablesBackend, AutoCloseable {
         policies.forEach(policy -> policy.entries().forEach(e -> preamble.append(e).append('\n')));
         preamble.append(".\n");
         helper.send(preamble.toString());
-        log.debug("rules helper started (pid {}) for {} with iptables-{}", p.pid(),
+        log.debug("rules helper started (pid {}) for the {} tables of {} with iptables-{}", p.pid(), tables,
                 policies.stream().map(x -> x.family().label()).toList(), variant);
         return helper;
     }
@@ -97,11 +113,17 @@ public final class RulesHelper implements IptablesBackend, AutoCloseable {
     }
 
     @Override
-    public synchronized String save(IpFamily family) {
-        Answer a = ask("save " + RestorePolicy.word(family) + "\n", "iptables-" + variant + "-save");
+    public String save(IpFamily family) {
+        return save(family, Chains.TABLE);
+    }
+
+    /** One of the tables the helper was started for; any other is refused by the helper. */
+    @Override
+    public synchronized String save(IpFamily family, String table) {
+        String what = variant.binary(family, "save") + " -t " + table;
+        Answer a = ask("save " + RestorePolicy.word(family) + " " + table + "\n", what);
         if (a.status != 0) {
-            throw ProcessIptablesBackend.classify(variant, family, variant.binary(family, "save") + " -t " + Chains.TABLE,
-                    a.status, a.text);
+            throw ProcessIptablesBackend.classify(variant, family, what, a.status, a.text);
         }
         return a.text;
     }
@@ -124,6 +146,40 @@ public final class RulesHelper implements IptablesBackend, AutoCloseable {
             throw ProcessIptablesBackend.classify(variant, family, variant.binary(family, "restore") + " -w --noflush",
                     a.status, a.text);
         }
+    }
+
+    /**
+     * Runs {@code ip args...} as the helper, which does so only when the line is one of the plan's
+     * route steps (adding or deleting it) in the family's policy; the family is the one {@code args}
+     * start with ({@code -4} or {@code -6}).
+     *
+     * @throws IptablesCommandException when it is refused, or {@code ip} exits non-zero
+     */
+    public synchronized String route(List<String> args) {
+        String shown = "ip " + String.join(" ", args);
+        IpFamily family = args.isEmpty() ? null : switch (args.get(0)) {
+            case "-4" -> IpFamily.IPV4;
+            case "-6" -> IpFamily.IPV6;
+            default -> null;
+        };
+        if (family == null || args.stream().anyMatch(a -> a.isEmpty() || a.contains(" ") || a.contains("\n"))) {
+            throw new IptablesCommandException(shown, -1, "refused: not a route step of the plan");
+        }
+        log.info("rules helper: running {}", shown);
+        Answer a = ask("route " + RestorePolicy.word(family) + " 1\n" + String.join(" ", args) + "\n", shown);
+        if (a.status != 0) {
+            throw new IptablesCommandException(shown, a.status, a.text);
+        }
+        return a.text;
+    }
+
+    /**
+     * Policy routing through the helper: {@code ip ... show} runs as this process through
+     * {@code reads} (listing rules and routes needs no privilege), every other command (adding or
+     * deleting a route step) goes to {@link #route}.
+     */
+    public IpRoutes routes(IpRoutes reads) {
+        return args -> args.size() > 2 && args.get(2).equals("show") ? reads.ip(args) : route(args);
     }
 
     /** Closes the helper's stdin, so it exits after its current request; waits a moment for it. */

@@ -3,6 +3,7 @@ package dev.sidecar.iptables;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.testkit.RedirectCases;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RestorePolicyTest {
@@ -58,5 +59,27 @@ class RestorePolicyTest {
         assertThat(V4.entries()).first().isEqualTo("ipv4 = *nat");
         assertThat(V4.entries()).contains("ipv4 ~ -D OUTPUT *-j PROXY_INIT_OUTPUT", "ipv4 = COMMIT");
         assertThat(RestorePolicy.of(PLAN, IpFamily.IPV6).entries()).allMatch(e -> e.startsWith("ipv6 "));
+    }
+
+    @Test
+    void aTproxyPolicyAllowsBothTablesAndAddingOrDeletingOnlyThePlansRouteSteps() {
+        RedirectPlan tproxy = RedirectPlan.of(RedirectCases.anyNamed("tproxy").config());
+        RestorePolicy v4 = RestorePolicy.of(tproxy, IpFamily.IPV4);
+
+        assertThat(RuleRenderer.install(tproxy, IpFamily.IPV4)).contains("*mangle");
+        assertThat(RuleRenderer.install(tproxy, IpFamily.IPV4).lines()).allMatch(v4::allows);
+        for (RouteStep step : tproxy.routing(IpFamily.IPV4)) {
+            assertThat(v4.allowsRoute(step.add())).as(step.addLine()).isTrue();
+            assertThat(v4.allowsRoute(step.delete())).isTrue();
+            assertThat(v4.allowsRoute(step.show())).as("showing runs in-process, not as the helper").isFalse();
+        }
+        assertThat(v4.allowsRoute(List.of("-4", "rule", "add", "fwmark", "0x539", "lookup", "134"))).isFalse();
+        assertThat(v4.allowsRoute(List.of("-4", "route", "add", "default", "via", "198.18.0.1"))).isFalse();
+        assertThat(v4.allowsRoute(List.of("-6", "rule", "add", "fwmark", "0x539", "lookup", "133"))).as("the other family's").isFalse();
+        assertThat(v4.allowsRoute(List.of("-4", "rule", "flush"))).isFalse();
+        assertThat(v4.entries()).contains("ipv4 ip -4 rule add fwmark 0x539 lookup 133",
+                "ipv4 ip -4 route del local 0.0.0.0/0 dev lo table 133");
+        assertThat(V4.routes()).as("redirect mode has no route step").isEmpty();
+        assertThat(RestorePolicy.readOnly(IpFamily.IPV4).routes()).isEmpty();
     }
 }

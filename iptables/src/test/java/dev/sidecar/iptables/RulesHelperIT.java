@@ -26,6 +26,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RulesHelperIT {
     private static final RedirectConfig CONFIG = RedirectCases.named("default").config();
     private static final RedirectPlan PLAN = RedirectPlan.of(CONFIG);
+    private static final RedirectConfig TPROXY = RedirectCases.anyNamed("tproxy").config().toBuilder().ipv6(false).build();
+    private static final RedirectPlan TPROXY_PLAN = RedirectPlan.of(TPROXY);
 
     private NetnsLab lab;
     private String ns;
@@ -116,6 +118,74 @@ class RulesHelperIT {
         }).orElse(false)).isFalse();
         assertThatThrownBy(() -> helper.save(IpFamily.IPV4)).isInstanceOf(IptablesEnvironmentException.class)
                 .hasMessageStartingWith("the rules helper is gone");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void readsEachTableItWasStartedForAloneAndRefusesAnyOther(Variant variant) throws Exception {
+        helper = RulesHelper.start(variant, List.of("ip", "netns", "exec", ns), TPROXY_PLAN.tables(),
+                List.of(RestorePolicy.readOnly(IpFamily.IPV4)), Duration.ofSeconds(10));
+
+        assertThat(helper.save(IpFamily.IPV4, Chains.MANGLE)).contains("*mangle", ":PREROUTING ACCEPT").doesNotContain("*nat");
+        assertThat(helper.save(IpFamily.IPV4)).contains("*nat").doesNotContain("*mangle");
+        assertThatThrownBy(() -> helper.save(IpFamily.IPV4, "filter")).isInstanceOf(IptablesCommandException.class)
+                .hasMessageContaining("refused by the rules helper: not a table of the plan: filter");
+        assertThatThrownBy(() -> helper.save(IpFamily.IPV4, "")).hasMessageContaining("not a table of the plan");
+        assertThat(helper.save(IpFamily.IPV4, Chains.MANGLE)).as("and it still answers").contains("*mangle");
+        helper.close();
+
+        helper = start(variant, List.of(RestorePolicy.readOnly(IpFamily.IPV4)));
+        assertThatThrownBy(() -> helper.save(IpFamily.IPV4, Chains.MANGLE))
+                .hasMessageContaining("not a table of the plan: mangle");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void tproxyInstallerChecksAndRepairsBothTablesAndItsRouteStepsThroughTheHelper(Variant variant) throws Exception {
+        List<String> prefix = List.of("ip", "netns", "exec", ns);
+        helper = RulesHelper.start(variant, prefix, TPROXY_PLAN.tables(), policies(TPROXY_PLAN), Duration.ofSeconds(10));
+        RedirectInstaller installer = new RedirectInstaller(helper, helper.routes(new ProcessIpRoutes(prefix)));
+
+        installer.install(TPROXY);
+        assertThat(installer.check(TPROXY).isClean()).as(installer.check(TPROXY).describe()).isTrue();
+        assertThat(new RedirectInstaller(new ProcessIptablesBackend(variant, prefix), new ProcessIpRoutes(prefix))
+                .check(TPROXY).isClean()).as("the binaries see what the helper installed").isTrue();
+
+        iptables(variant, "-t", "mangle", "-F", Chains.TPROXY);
+        lab.exec(ns, "ip", "-4", "rule", "del", "fwmark", RouteStep.MARK, "lookup", "133");
+        RedirectInstaller.CheckResult drifted = installer.check(TPROXY);
+        assertThat(drifted.drifts().get(IpFamily.IPV4).isClean()).isTrue();
+        assertThat(drifted.describe()).contains("IPv4: mangle table differs from the plan", "- -A PROXY_INIT_TPROXY",
+                "routing differs from the plan: IPv4: missing: ip -4 rule add fwmark 0x539 lookup 133");
+
+        installer.install(TPROXY);
+        assertThat(installer.check(TPROXY).isClean()).as(installer.check(TPROXY).describe()).isTrue();
+        assertThat(lab.exec(ns, "ip", "-4", "rule", "show")).contains("fwmark 0x539 lookup 133");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void runsNoIpCommandButThePlansRouteSteps(Variant variant) throws Exception {
+        helper = start(variant, policies(TPROXY_PLAN));
+        String rules = lab.exec(ns, "ip", "-4", "rule", "show");
+
+        for (List<String> args : List.of(List.of("-4", "rule", "add", "fwmark", "0x1", "lookup", "5"),
+                List.of("-4", "rule", "flush"), List.of("-4", "rule", "show"),
+                List.of("-4", "rule", "add", "fwmark", "0x539", "lookup", "133", "priority", "1"))) {
+            assertThatThrownBy(() -> helper.route(args)).as(String.join(" ", args)).isInstanceOf(IptablesCommandException.class)
+                    .hasMessageContaining("refused by the rules helper: not a route step of the plan for ipv4");
+        }
+        assertThatThrownBy(() -> helper.route(List.of("-6", "rule", "add", "fwmark", "0x539", "lookup", "133")))
+                .hasMessageContaining("refused by the rules helper: unknown family: ipv6");
+        assertThatThrownBy(() -> helper.route(List.of("rule", "flush"))).hasMessageContaining("refused");
+        assertThat(lab.exec(ns, "ip", "-4", "rule", "show")).isEqualTo(rules);
+
+        RouteStep route = TPROXY_PLAN.routing(IpFamily.IPV4).get(0);
+        helper.route(route.add());
+        assertThat(lab.exec(ns, "ip", "-4", "route", "show", "table", "133")).contains("local default dev lo");
+        helper.route(route.delete());
+        assertThat(lab.tryExec(ns, "ip", "-4", "route", "show", "table", "133").output()).doesNotContain("local");
+        assertThat(RestorePolicy.readOnly(IpFamily.IPV4).allowsRoute(route.add())).isFalse();
     }
 
     private RulesHelper start(Variant variant, List<RestorePolicy> policies) throws Exception {

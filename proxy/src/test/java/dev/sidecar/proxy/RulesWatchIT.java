@@ -2,6 +2,7 @@ package dev.sidecar.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sidecar.proxy.os.ProcStatus;
 import dev.sidecar.testkit.Closer;
 import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.SidecarProcess;
@@ -18,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -110,6 +112,60 @@ class RulesWatchIT {
         assertRelayHoldsNoCapabilityWhileTheHelperIsRoot();
     }
 
+    @Test
+    void inTproxyModeAFlushedMangleChainTurnsReadyAndTheGaugeWithOneWarnLine() throws Exception {
+        startPod("nft", "--inbound-mode", "tproxy");
+        assertThat(metric("sidecar_rules_in_place")).isEqualTo("1");
+        Thread.sleep(1500); // a check or two of intact rules: mangle and routing read without a complaint
+        assertThat(sidecar.log().lines().filter(l -> l.contains("WARN"))).as(sidecar.log()).isEmpty();
+        assertThat(metric("sidecar_rules_in_place")).isEqualTo("1");
+        assertTheEventLoopsHoldAtMostNetRawWhileTheHelperIsRoot();
+
+        iptables("nft", "-t", "mangle", "-F", "PROXY_INIT_TPROXY");
+
+        String ready = awaitReady(r -> r.startsWith("HTTP/1.1 503"));
+        assertThat(ready).containsPattern("\r\n\r\niptables rules differ from the plan \\(IPv4 mangle: [1-9]\\d* missing, 0 extra\\)\n$");
+        assertThat(metric("sidecar_rules_in_place")).isEqualTo("0");
+        Thread.sleep(3000); // three more checks, the drift unchanged
+        assertThat(sidecar.log().lines().filter(l -> l.contains("WARN"))).singleElement().asString()
+                .contains("rules watch: rules differ from the plan: IPv4 mangle: - -A PROXY_INIT_TPROXY ",
+                        "/ready is 503 until they match again");
+        assertThat(metric("sidecar_rules_repairs_total")).isEqualTo("0");
+        assertTheEventLoopsHoldAtMostNetRawWhileTheHelperIsRoot();
+    }
+
+    @Test
+    void inTproxyModeRepairPutsBackTheMangleRulesAndADeletedIpRuleThroughTheHelper() throws Exception {
+        startPod("nft", "--inbound-mode", "tproxy", "--rules-repair");
+        String mangle = save("nft", "mangle");
+        String rules = lab.exec(podNs, "ip", "-4", "rule", "show");
+        assertThat(mangle).contains("-A PROXY_INIT_TPROXY ");
+        assertThat(rules).contains("fwmark 0x539 lookup 133");
+
+        lab.exec(podNs, "ip", "-4", "rule", "del", "fwmark", "0x539", "lookup", "133");
+        iptables("nft", "-t", "mangle", "-F", "PROXY_INIT_TPROXY");
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline && !(save("nft", "mangle").equals(mangle)
+                && lab.exec(podNs, "ip", "-4", "rule", "show").equals(rules) && metric("sidecar_rules_in_place").equals("1"))) {
+            Thread.sleep(200);
+        }
+        assertThat(save("nft", "mangle")).isEqualTo(mangle);
+        assertThat(lab.exec(podNs, "ip", "-4", "rule", "show")).isEqualTo(rules);
+        assertThat(lab.exec(podNs, "ip", "-4", "route", "show", "table", "133")).contains("local default dev lo");
+        sidecar.await(l -> l.contains("rules watch: rules repaired: the plan is installed again"), 10);
+        NetnsLab.Result check = lab.tryExec(podNs, LAUNCHER.toString(), "iptables", "check", "--backend", "nft", "--no-ipv6",
+                "--inbound-mode", "tproxy", "--skip-inbound-ports", "4191");
+        assertThat(check.ok()).as(check.output()).isTrue();
+        assertThat(Integer.parseInt(metric("sidecar_rules_repairs_total"))).isGreaterThanOrEqualTo(1);
+        assertThat(metric("sidecar_rules_in_place")).isEqualTo("1");
+        assertThat(awaitReady(r -> r.startsWith("HTTP/1.1 200"))).endsWith("ready\n");
+        assertThat(sidecar.log().lines().filter(l -> l.contains("rules helper: running ip -4 rule add fwmark 0x539 lookup 133")))
+                .hasSize(1);
+        assertThat(sidecar.log().lines().filter(l -> l.contains("WARN") && l.contains("repair failed"))).isEmpty();
+        assertTheEventLoopsHoldAtMostNetRawWhileTheHelperIsRoot();
+    }
+
     private void startPod(String backend, String... more) throws Exception {
         lab = new NetnsLab("rwt");
         podNs = lab.namespace("pod");
@@ -129,6 +185,16 @@ class RulesWatchIT {
      * one child, the rules helper, is a separate process that kept root.
      */
     private void assertRelayHoldsNoCapabilityWhileTheHelperIsRoot() throws IOException {
+        assertThreadsAndHelper(0);
+    }
+
+    /** As in redirect mode, but in tproxy mode the event loops (and only they) keep CAP_NET_RAW. */
+    private void assertTheEventLoopsHoldAtMostNetRawWhileTheHelperIsRoot() throws IOException {
+        assertThat(assertThreadsAndHelper(1L << ProcStatus.CAP_NET_RAW)).as("threads holding CAP_NET_RAW").isPositive();
+    }
+
+    /** Returns how many threads hold {@code allowed}; every other thread holds nothing. */
+    private int assertThreadsAndHelper(long allowed) throws IOException {
         long jvm = sidecar.pid();
         assertThat(Files.readString(Path.of("/proc/" + jvm + "/comm")).strip()).isEqualTo("java");
         List<Path> tasks;
@@ -137,6 +203,7 @@ class RulesWatchIT {
         }
         assertThat(tasks).hasSizeGreaterThan(5);
         List<Long> children = new ArrayList<>();
+        int holders = 0;
         for (Path task : tasks) {
             String status;
             try {
@@ -149,9 +216,13 @@ class RulesWatchIT {
             } catch (NoSuchFileException threadEnded) {
                 continue;
             }
-            assertThat(field(status, "CapEff")).as(task + " CapEff").isEqualTo("0000000000000000");
-            assertThat(field(status, "CapPrm")).as(task + " CapPrm").isEqualTo("0000000000000000");
+            String name = field(status, "Name");
+            assertThat(ProcStatus.parse(status).mismatch(2102, 2102, allowed, false)).as("%s %s", task, name).isNull();
             assertThat(field(status, "Uid")).as(task + " Uid").isEqualTo("2102\t2102\t2102\t2102");
+            if (allowed != 0 && ProcStatus.parse(status).capEff() == allowed) {
+                holders++;
+                assertThat(name).as("only event loops keep CAP_NET_RAW").containsAnyOf("IoEv", "iou-wrk", "epoll");
+            }
         }
         List<Long> helpers = children.stream().filter(pid -> cmdline(pid).contains("sidecar-rules-helper")).toList();
         assertThat(helpers).as("children of the JVM: %s", children).hasSize(1);
@@ -160,6 +231,7 @@ class RulesWatchIT {
         String status = Files.readString(Path.of("/proc/" + helper + "/status"));
         assertThat(field(status, "Uid")).isEqualTo("0\t0\t0\t0");
         assertThat(field(status, "PPid")).isEqualTo(Long.toString(jvm));
+        return holders;
     }
 
     private static String cmdline(long pid) {
@@ -202,7 +274,11 @@ class RulesWatchIT {
     }
 
     private String iptablesSave(String backend) {
-        return lab.exec(podNs, "iptables-" + backend + "-save", "-t", "nat").replaceAll("(?m)^#.*\n", "")
+        return save(backend, "nat");
+    }
+
+    private String save(String backend, String table) {
+        return lab.exec(podNs, "iptables-" + backend + "-save", "-t", table).replaceAll("(?m)^#.*\n", "")
                 .replaceAll("\\[\\d+:\\d+\\]", "[0:0]");
     }
 }

@@ -1,5 +1,6 @@
 package dev.sidecar.proxy.rules;
 
+import dev.sidecar.iptables.Chains;
 import dev.sidecar.iptables.Drift;
 import dev.sidecar.iptables.IpFamily;
 import dev.sidecar.iptables.RedirectInstaller.CheckResult;
@@ -115,33 +116,56 @@ public final class RulesWatch {
         }
     }
 
-    /** {@code /ready}'s one-line reason: how many lines differ, per family. */
+    /**
+     * {@code /ready}'s one-line reason: how many lines differ, per family and table (nat unnamed,
+     * mangle named, in tproxy mode), then how many route steps differ.
+     */
     static String reason(CheckResult result) {
         List<String> parts = new ArrayList<>();
-        for (IpFamily f : IpFamily.values()) {
-            Drift d = result.drifts().get(f);
-            if (d != null && !d.isClean()) {
-                parts.add(f.label() + ": " + d.missing().size() + " missing, " + d.extra().size() + " extra"
-                        + (d.problems().isEmpty() ? "" : ", " + d.problems().size() + " other"));
-            }
+        for (Drift d : drifts(result)) {
+            parts.add(label(d) + ": " + d.missing().size() + " missing, " + d.extra().size() + " extra"
+                    + (d.problems().isEmpty() ? "" : ", " + d.problems().size() + " other"));
+        }
+        if (!result.routing().isEmpty()) {
+            int n = result.routing().size();
+            parts.add("policy routing: " + (n == 1 ? "1 step differs" : n + " steps differ"));
         }
         return "iptables rules differ from the plan (" + String.join("; ", parts) + ")";
     }
 
-    /** The whole diff on one line: problems ({@code !}), missing ({@code -}) and extra ({@code +}) lines per family. */
+    /**
+     * The whole diff on one line: problems ({@code !}), missing ({@code -}) and extra ({@code +})
+     * lines per family and table, then the route steps that differ.
+     */
     static String summary(CheckResult result) {
         List<String> parts = new ArrayList<>();
-        for (IpFamily f : IpFamily.values()) {
-            Drift d = result.drifts().get(f);
-            if (d == null || d.isClean()) {
-                continue;
-            }
+        for (Drift d : drifts(result)) {
             List<String> lines = new ArrayList<>();
             d.problems().forEach(p -> lines.add("! " + p));
             d.missing().forEach(m -> lines.add("- " + m));
             d.extra().forEach(e -> lines.add("+ " + e));
-            parts.add(f.label() + ": " + String.join(" | ", lines));
+            parts.add(label(d) + ": " + String.join(" | ", lines));
+        }
+        if (!result.routing().isEmpty()) {
+            parts.add("policy routing: " + String.join(" | ", result.routing()));
         }
         return String.join("; ", parts);
+    }
+
+    /** The drifts that are not clean, per family (IPv4 first): nat, then the other tables. */
+    private static List<Drift> drifts(CheckResult result) {
+        List<Drift> out = new ArrayList<>();
+        for (IpFamily f : IpFamily.values()) {
+            Drift nat = result.drifts().get(f);
+            if (nat != null && !nat.isClean()) {
+                out.add(nat);
+            }
+            result.otherTables().stream().filter(d -> d.family() == f && !d.isClean()).forEach(out::add);
+        }
+        return out;
+    }
+
+    private static String label(Drift d) {
+        return d.table().equals(Chains.TABLE) ? d.family().label() : d.family().label() + " " + d.table();
     }
 }

@@ -1,6 +1,8 @@
 package dev.sidecar.proxy.rules;
 
 import dev.sidecar.iptables.IpFamily;
+import dev.sidecar.iptables.IpRoutes;
+import dev.sidecar.iptables.ProcessIpRoutes;
 import dev.sidecar.iptables.RedirectConfig;
 import dev.sidecar.iptables.RedirectInstaller;
 import dev.sidecar.iptables.RedirectPlan;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * never on an event loop. How it reads the rules is decided before the privilege drop
  * ({@link #prepare}): as root, through a {@link RulesHelper} started now, which stays root while
  * the JVM does not (it may restore only the plan, and only with {@code --rules-repair} on rules
- * this process installed); not root, with this process's own installer, if it has one.
+ * this process installed; in tproxy mode it reads the mangle table too and may add or delete only
+ * the plan's own ip rule and route, which this process lists itself, needing no privilege); not root, with this process's own installer, if it has one.
  *
  * <pre>{@code
  * Optional<RulesWatcher> watcher = RulesWatcher.prepare(settings, config, privileges.isRoot(), installer, detect, readiness, metrics);
@@ -93,11 +96,16 @@ public final class RulesWatcher implements AutoCloseable {
                 .map(f -> repair ? RestorePolicy.of(plan, f) : RestorePolicy.readOnly(f)).toList();
         try {
             RedirectInstaller reader = installer != null ? installer : detect.get();
-            RulesHelper helper = RulesHelper.start(reader.variant(), List.of(), policies, COMMAND_TIMEOUT);
-            log.info("rules watch every {}: rules helper pid {} stays root and may only read the {} nat table{}{}",
-                    shown(settings.interval()), helper.pid(), labels(plan.families()), plan.families().size() > 1 ? "s" : "",
-                    repair ? " and install this plan again (--rules-repair)" : "");
-            return Optional.of(watcher(settings, new RedirectInstaller(helper), config, repair, helper, readiness, metrics));
+            RulesHelper helper = RulesHelper.start(reader.variant(), List.of(), plan.tables(), policies, COMMAND_TIMEOUT);
+            boolean tproxy = plan.tables().size() > 1;
+            log.info("rules watch every {}: rules helper pid {} stays root and may only read the {} {} table{}{}{}",
+                    shown(settings.interval()), helper.pid(), labels(plan.families()), String.join(" and ", plan.tables()),
+                    plan.families().size() * plan.tables().size() > 1 ? "s" : "",
+                    repair ? " and install this plan again (--rules-repair)" + (tproxy ? ", its ip rule and route included" : "") : "",
+                    tproxy ? "; this process lists the policy routing itself" : "");
+            // Listing ip rules and routes needs no privilege: those reads run as this process, after the drop too.
+            IpRoutes routes = helper.routes(new ProcessIpRoutes());
+            return Optional.of(watcher(settings, new RedirectInstaller(helper, routes), config, repair, helper, readiness, metrics));
         } catch (IOException | RuntimeException e) {
             log.warn("rules watch off: cannot start the rules helper ({}); sidecar_rules_in_place stays -1", e.getMessage());
             return Optional.empty();

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.sidecar.iptables.Chains;
 import dev.sidecar.iptables.Drift;
+import dev.sidecar.iptables.InboundMode;
 import dev.sidecar.iptables.IpFamily;
 import dev.sidecar.iptables.IptablesEnvironmentException;
 import dev.sidecar.iptables.NatState;
@@ -165,6 +166,41 @@ class RulesWatchTest {
         assertThat(readiness.notReadyReason()).isNull();
         assertThat(warnings()).containsExactly("rules watch: cannot read the rules (the rules helper is gone (it exited 0));"
                 + " sidecar_rules_in_place is -1 until it can");
+    }
+
+    @Test
+    void aMangleDriftAndAMissingRouteStepAreNamedInTheReasonAndTheOneWarnLine() {
+        RedirectPlan tproxy = RedirectPlan.of(RedirectConfig.builder().ipv6(false).inboundMode(InboundMode.TPROXY).build());
+        List<Rule> mangle = new ArrayList<>(tproxy.tableRules(IpFamily.IPV4, Chains.MANGLE));
+        mangle.removeIf(r -> r.chain().equals(Chains.TPROXY));
+        CheckResult result = new CheckResult(
+                Map.of(IpFamily.IPV4, Drift.between(tproxy, IpFamily.IPV4, NatState.of(tproxy.tableRules(IpFamily.IPV4, Chains.TABLE)))),
+                List.of(Drift.between(tproxy, IpFamily.IPV4, Chains.MANGLE, NatState.of(mangle))),
+                List.of("IPv4: missing: ip -4 rule add fwmark 0x539 lookup 133"));
+        RulesWatch watch = new RulesWatch(new RulesWatch.Rules() {
+            @Override
+            public CheckResult check() {
+                return result;
+            }
+
+            @Override
+            public void repair() {
+                throw new AssertionError("repair is off");
+            }
+        }, false, readiness, metrics);
+
+        watch.check();
+        watch.check();
+
+        assertThat(result.drifts().get(IpFamily.IPV4).isClean()).as("the nat table is intact").isTrue();
+        assertThat(metrics.inPlaceValue()).isZero();
+        assertThat(readiness.notReadyReason())
+                .matches("iptables rules differ from the plan \\(IPv4 mangle: [1-9]\\d* missing, 0 extra, 1 other;"
+                        + " policy routing: 1 step differs\\)");
+        assertThat(warnings()).singleElement().asString()
+                .startsWith("rules watch: rules differ from the plan: IPv4 mangle: ! chain PROXY_INIT_TPROXY does not exist | - -A PROXY_INIT_TPROXY ")
+                .contains("; policy routing: IPv4: missing: ip -4 rule add fwmark 0x539 lookup 133;")
+                .doesNotContain("\n");
     }
 
     private RulesWatch watch(boolean repair) {
