@@ -178,6 +178,11 @@ class RulesWatchIT {
         sidecar = SidecarProcess.start(podNs, args.toArray(String[]::new));
         sidecar.await(l -> l.contains("redirect self-test passed"), 15);
         assertThat(awaitReady(r -> r.startsWith("HTTP/1.1 200"))).endsWith("ready\n");
+        // /ready waits for the self-test, not for the watch: its first check may still be running.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (metric("sidecar_rules_in_place").equals("-1") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
     }
 
     /**
