@@ -186,29 +186,15 @@ public final class Privileges {
      * {@code allowed} (effective and permitted), and the threads {@code holders} must.
      */
     public void verify(int uid, int gid, long allowed, List<Long> holders) throws PrivilegeException {
-        int checked = 0;
-        int holding = 0;
-        try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
-            for (Path task : dir) {
-                String text;
-                try {
-                    text = Files.readString(task.resolve("status"), StandardCharsets.UTF_8);
-                } catch (NoSuchFileException threadEnded) {
-                    continue;
-                }
-                boolean holder = holders.contains(Long.parseLong(task.getFileName().toString()));
-                String wrong = ProcStatus.parse(text).mismatch(uid, gid, allowed, holder);
-                if (wrong != null) {
-                    throw new PrivilegeException("thread " + task.getFileName() + (holder ? " (event loop)" : "") + " is not as expected: " + wrong);
-                }
-                checked++;
-                holding += holder ? 1 : 0;
-            }
-        } catch (IOException e) {
-            throw new PrivilegeException("cannot read " + tasks + ": " + e.getMessage());
-        }
-        if (checked == 0 || holding != holders.size()) {
-            throw new PrivilegeException("found " + holding + " of " + holders.size() + " event loop threads in " + tasks);
+        int[] holding = {0};
+        int checked = checkEveryThread((tid, status) -> {
+            boolean holder = holders.contains(tid);
+            holding[0] += holder ? 1 : 0;
+            String wrong = status.mismatch(uid, gid, allowed, holder);
+            return wrong == null ? null : (holder ? "(event loop) " : "") + "is not as expected: " + wrong;
+        });
+        if (checked == 0 || holding[0] != holders.size()) {
+            throw new PrivilegeException("found " + holding[0] + " of " + holders.size() + " event loop threads in " + tasks);
         }
     }
 
@@ -219,6 +205,27 @@ public final class Privileges {
      * @throws PrivilegeException naming the first thread that does not
      */
     public void verify(int uid, int gid) throws PrivilegeException {
+        int checked = checkEveryThread((tid, status) -> {
+            String wrong = status.mismatch(uid, gid);
+            return wrong == null ? null : "kept privileges: " + wrong;
+        });
+        if (checked == 0) {
+            throw new PrivilegeException("no thread found in " + tasks);
+        }
+    }
+
+    /** What is wrong with one thread (by its kernel id) according to its status, or null. */
+    private interface ThreadCheck {
+        String wrong(long tid, ProcStatus status);
+    }
+
+    /**
+     * Applies {@code check} to every thread in {@code /proc/self/task} (threads that end meanwhile
+     * are skipped) and returns how many it checked.
+     *
+     * @throws PrivilegeException "thread TID ..." with the first complaint, or when the directory cannot be read
+     */
+    private int checkEveryThread(ThreadCheck check) throws PrivilegeException {
         int checked = 0;
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
             for (Path task : dir) {
@@ -228,18 +235,16 @@ public final class Privileges {
                 } catch (NoSuchFileException threadEnded) {
                     continue;
                 }
-                String wrong = ProcStatus.parse(text).mismatch(uid, gid);
+                String wrong = check.wrong(Long.parseLong(task.getFileName().toString()), ProcStatus.parse(text));
                 if (wrong != null) {
-                    throw new PrivilegeException("thread " + task.getFileName() + " kept privileges: " + wrong);
+                    throw new PrivilegeException("thread " + task.getFileName() + " " + wrong);
                 }
                 checked++;
             }
         } catch (IOException e) {
             throw new PrivilegeException("cannot read " + tasks + ": " + e.getMessage());
         }
-        if (checked == 0) {
-            throw new PrivilegeException("no thread found in " + tasks);
-        }
+        return checked;
     }
 
     /**
