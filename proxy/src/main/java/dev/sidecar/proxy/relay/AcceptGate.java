@@ -67,17 +67,25 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
         // Handled here, not passed on: Netty's acceptor would stop accepting for a second and its
         // pipeline tail would log the stack trace, for every failed accept.
         Channel server = ctx.channel();
+        String error = Errno.describe(errno.getAsInt());
         int reset = admission.resetWaiting(socket);
+        if (reset > 0) {
+            ConnectionLog.outOfDescriptors(direction, server.localAddress(), error, reset);
+        } else {
+            int queued = resetQueue(server, socket);
+            if (queued < 0) {
+                ConnectionLog.outOfDescriptors(direction, server.localAddress(), error, 0);
+            }
+            reset = Math.max(0, queued);
+        }
         for (int i = 0; i < reset; i++) {
             events.failed(direction, Failure.OVERLOAD);
         }
-        if (reset == 0 && resetQueue(server, socket)) {
-            return;
-        }
-        ConnectionLog.outOfDescriptors(direction, server.localAddress(), Errno.describe(errno.getAsInt()), reset);
         if (reset == 0) {
-            // No reserve: the transport would report the same waiting connection again at once, a busy
-            // loop. Pause briefly; a closing connection may free a descriptor meanwhile.
+            // Nobody was waiting, or nothing could be reset: accepting again at once would fail the
+            // same way, a busy loop (io_uring's accept fails for want of a descriptor before it even
+            // looks for a connection, so also with an empty queue). Pause briefly; a closing
+            // connection may free a descriptor meanwhile.
             server.config().setAutoRead(false);
             server.eventLoop().schedule(() -> {
                 if (server.isOpen()) {
@@ -88,25 +96,26 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * No reserve: resets the whole accept queue in the kernel, which needs no descriptor, counting
-     * as many overloads as the kernel said were queued (at least one).
+     * No reserve: resets the whole accept queue in the kernel, which needs no descriptor.
+     *
+     * @return how many the kernel said were queued (each was reset, and counts as one overload);
+     *     -1 if the queue could not be reset
      */
-    private boolean resetQueue(Channel server, Socket socket) {
+    private int resetQueue(Channel server, Socket socket) {
         if (!fixedPort) {
-            return false; // the kernel would move an ephemeral listener to a new port (see ListenQueue)
+            return -1; // the kernel would move an ephemeral listener to a new port (see ListenQueue)
         }
         int queued;
         try {
-            queued = Math.max(1, ListenQueue.resetAll(socket.intValue(), Listeners.BACKLOG));
+            queued = ListenQueue.resetAll(socket.intValue(), Listeners.BACKLOG);
         } catch (IOException | RuntimeException e) {
             ConnectionLog.queueResetFailed(direction, server.localAddress(), e);
-            return false;
+            return -1;
         }
-        for (int i = 0; i < queued; i++) {
-            events.failed(direction, Failure.OVERLOAD);
+        if (queued > 0) {
+            ConnectionLog.queueReset(direction, server.localAddress(), queued);
         }
-        ConnectionLog.queueReset(direction, server.localAddress(), queued);
-        return true;
+        return Math.max(0, queued); // Linux always answers TCP_INFO on a listener
     }
 
     /** The child is not registered yet: no pipeline has seen it, so close its descriptor directly. */
