@@ -107,7 +107,7 @@ public final class Traffic implements AutoCloseable {
                 }
                 Thread.sleep(20);
             }
-            throw new AssertionError("server printed no line starting with '" + prefix + "': " + lines);
+            throw new AssertionError("server printed no line starting with '" + prefix + "': " + lines + "\n" + socketsOfTestNamespaces());
         }
 
         /** The first line that passes {@code test}, waiting up to {@code seconds}. */
@@ -131,6 +131,22 @@ public final class Traffic implements AutoCloseable {
         public String connection(long seed) throws InterruptedException {
             return await("seed=" + seed + " ", 30);
         }
+    }
+
+    /**
+     * {@code ss -tnmoi} of every namespace the tests made (named {@code sc-...}): where a stalled
+     * stream's bytes wait (which socket's Recv-Q or Send-Q), for the failure message.
+     */
+    static String socketsOfTestNamespaces() {
+        StringBuilder out = new StringBuilder("TCP sockets of the test namespaces:\n");
+        try {
+            for (String ns : NetnsLab.run("ip", "netns", "list").lines().map(l -> l.split(" ")[0]).filter(n -> n.startsWith("sc-")).toList()) {
+                out.append("== ").append(ns).append('\n').append(NetnsLab.run(NetnsLab.inNs(ns, "ss", "-tnmoi")));
+            }
+        } catch (RuntimeException e) {
+            out.append("(ss failed: ").append(e.getMessage()).append(")\n");
+        }
+        return out.toString();
     }
 
     /** The result line of one client run, parsed into key=value pairs. */
