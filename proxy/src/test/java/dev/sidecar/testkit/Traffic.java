@@ -134,14 +134,14 @@ public final class Traffic implements AutoCloseable {
     }
 
     /**
-     * {@code ss -tnmoi} of every namespace the tests made (named {@code sc-...}): where a stalled
+     * {@code ss -tanmoi} of every namespace the tests made (named {@code sc-...}): where a stalled
      * stream's bytes wait (which socket's Recv-Q or Send-Q), for the failure message.
      */
     static String socketsOfTestNamespaces() {
         StringBuilder out = new StringBuilder("TCP sockets of the test namespaces:\n");
         try {
             for (String ns : NetnsLab.run("ip", "netns", "list").lines().map(l -> l.split(" ")[0]).filter(n -> n.startsWith("sc-")).toList()) {
-                out.append("== ").append(ns).append('\n').append(NetnsLab.run(NetnsLab.inNs(ns, "ss", "-tnmoi")));
+                out.append("== ").append(ns).append('\n').append(NetnsLab.run(NetnsLab.inNs(ns, "ss", "-tanmoi")));
             }
         } catch (RuntimeException e) {
             out.append("(ss failed: ").append(e.getMessage()).append(")\n");
