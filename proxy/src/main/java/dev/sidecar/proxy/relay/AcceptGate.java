@@ -71,12 +71,12 @@ final class AcceptGate extends ChannelInboundHandlerAdapter {
         int reset = admission.resetWaiting(socket);
         if (reset > 0) {
             ConnectionLog.outOfDescriptors(direction, server.localAddress(), error, reset);
-        } else {
-            int queued = resetQueue(server, socket);
-            if (queued < 0) {
+        } else if (reset < 0) { // no reserve to accept with: have the kernel reset the queue
+            reset = resetQueue(server, socket);
+            if (reset < 0) {
                 ConnectionLog.outOfDescriptors(direction, server.localAddress(), error, 0);
+                reset = 0;
             }
-            reset = Math.max(0, queued);
         }
         for (int i = 0; i < reset; i++) {
             events.failed(direction, Failure.OVERLOAD);

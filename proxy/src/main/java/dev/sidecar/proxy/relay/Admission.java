@@ -92,16 +92,17 @@ final class Admission {
     }
 
     /**
-     * The process is out of descriptors and {@code listener} has connections waiting: frees the
-     * reserve, accepts and resets every one waiting (up to {@link #RESET_BATCH}) through it, and
+     * The process is out of descriptors and {@code listener} may have connections waiting: frees
+     * the reserve, accepts and resets every one waiting (up to {@link #RESET_BATCH}) through it, and
      * takes the reserve back.
      *
-     * @return how many were reset; 0 if there was no reserve or someone else took the freed slot
+     * @return how many were reset (0: nobody was waiting); -1 if there was no reserve, or another
+     *     thread took the freed slot before any connection could be accepted through it
      */
     synchronized int resetWaiting(Socket listener) {
         if (reserve == null && (reserve = openReserve()) == null) {
             reserveLost = true;
-            return 0;
+            return -1;
         }
         try {
             reserve.close();
@@ -110,17 +111,18 @@ final class Admission {
         }
         reserve = null;
         int reset = 0;
+        boolean slotTaken = false;
         byte[] address = new byte[26]; // Netty's accept() wants room for a sockaddr and its length
         try {
-            for (int fd; reset < RESET_BATCH && (fd = listener.accept(address)) >= 0; reset++) {
+            for (int fd; reset < RESET_BATCH && (fd = listener.accept(address)) >= 0; reset++) { // -1: none left
                 abort(fd);
             }
         } catch (IOException stillNoRoom) {
-            // another thread took the freed descriptor first; epoll reports the rest again
+            slotTaken = true; // another thread took the freed descriptor; the transport reports the rest again
         }
         reserve = openReserve();
         reserveLost = reserve == null;
-        return reset;
+        return slotTaken && reset == 0 ? -1 : reset;
     }
 
     /** Closes the reserve; part of closing the listeners. */
