@@ -6,19 +6,29 @@ import io.netty.util.Version;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fails when the Netty on the class path is not the one {@link RelayEpollWorkaround} was checked
- * against, so the work-around is re-examined at every upgrade (its Javadoc says how).
+ * Fails when the Netty on the class path is not the one {@link RelayEpollWorkaround} and
+ * {@code io.netty.channel.uring.PollOutRepair} were checked against, so both repairs are
+ * re-examined at every upgrade (their Javadoc says how).
  */
 class NettyVersionTest {
     private static final String CHECKED = "4.2.18.Final";
 
     @Test
     void theEpollWorkaroundWasCheckedAgainstThisNettyVersion() {
-        Version epoll = Version.identify().get("netty-transport-classes-epoll");
+        assertChecked("netty-transport-classes-epoll", "RelayEpollWorkaround");
+    }
 
-        assertThat(epoll).as("netty-transport-classes-epoll on the class path").isNotNull();
-        assertThat(epoll.artifactVersion())
-                .as("Netty changed: re-check RelayEpollWorkaround (see its Javadoc), then move this pin")
+    @Test
+    void theIoUringRepairWasCheckedAgainstThisNettyVersion() {
+        assertChecked("netty-transport-classes-io_uring", "io.netty.channel.uring.PollOutRepair");
+    }
+
+    private static void assertChecked(String artifact, String repair) {
+        Version version = Version.identify().get(artifact);
+
+        assertThat(version).as(artifact + " on the class path").isNotNull();
+        assertThat(version.artifactVersion())
+                .as("Netty changed: re-check " + repair + " (see its Javadoc), then move this pin")
                 .isEqualTo(CHECKED);
     }
 }
