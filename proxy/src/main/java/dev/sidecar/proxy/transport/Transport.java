@@ -132,7 +132,7 @@ public enum Transport {
         // A one-shot POLLIN, armed again at every renewed read, answers at once while data is
         // there; a multishot one reports new data once, as an edge. It was switched off as the
         // suspected cause of the stalls on io_uring, which were since traced to POLLOUT
-        // (PollOutRepair); it stays off until multishot is measured again (bench/LIMITS.md).
+        // (PollOutRepair); turned back on it measured no better (bench/LIMITS.md), so it stays off.
         if (System.getProperty(MULTISHOT_POLL_IN) == null) {
             System.setProperty(MULTISHOT_POLL_IN, "false");
         }
