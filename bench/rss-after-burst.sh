@@ -18,7 +18,7 @@
 # With RSS_NMT=1 the JVM also tracks its native memory and `jcmd VM.native_memory summary` is
 # written to the run directory at idle, with the burst held open and at the end of each trial.
 #
-# Knobs (environment): RSS_ROUNDS=3  BURST_CONNS=9900  BURST_SIZE=4096
+# Knobs (environment): RSS_ROUNDS=3  BURST_CONNS=9000  BURST_SIZE=4096
 #   AFTER_SECONDS=60  RSS_CONFIGS=before,after  RSS_NMT=  RSS_MAX_SECONDS=1500  BENCH_NO_BUILD=1
 #   BEFORE_OPTS=<flags>  AFTER_OPTS=<flags> (default: the launcher's)
 set -euo pipefail
@@ -39,16 +39,19 @@ if [[ $(id -u) != 0 ]]; then
 fi
 
 ROUNDS=$(env_int bench/rss-after-burst.sh RSS_ROUNDS 3)
-CONNS=$(env_int bench/rss-after-burst.sh BURST_CONNS 9900)
+CONNS=$(env_int bench/rss-after-burst.sh BURST_CONNS 9000)
 SIZE=$(env_int bench/rss-after-burst.sh BURST_SIZE 4096)
 AFTER=$(env_int bench/rss-after-burst.sh AFTER_SECONDS 60)
 IFS=, read -r -a CONFIGS <<<"${RSS_CONFIGS:-before,after}"
 PROXY_UID=2102
 TARGET_KIB=$((16 * 1024))
 ((SIZE <= 65536)) || { echo "bench/rss-after-burst.sh: BURST_SIZE must be at most 65536, got '$SIZE'" >&2; exit 2; }
-# The proxy holds two descriptors per connection and inherits this script's limit.
+# The proxy inherits this script's limit and by default admits what ConnectionBudget leaves of it:
+# two descriptors per connection after a reserve of an eighth of the limit (64 to 1024).
 ulimit -n "$(ulimit -Hn)"
-((2 * CONNS + 200 <= $(ulimit -n))) || { echo "bench/rss-after-burst.sh: BURST_CONNS=$CONNS needs $((2 * CONNS + 200)) descriptors, the limit is $(ulimit -n)" >&2; exit 2; }
+fd_limit=$(ulimit -n)
+reserve=$((fd_limit / 8 < 64 ? 64 : fd_limit / 8 > 1024 ? 1024 : fd_limit / 8))
+((CONNS <= (fd_limit - reserve) / 2)) || { echo "bench/rss-after-burst.sh: BURST_CONNS=$CONNS is over the $(((fd_limit - reserve) / 2)) connections the proxy admits with $fd_limit descriptors" >&2; exit 2; }
 ((AFTER >= 60)) || { echo "bench/rss-after-burst.sh: AFTER_SECONDS must be at least 60, got '$AFTER'" >&2; exit 2; }
 
 launcher_opts=$(sed -e 's/#.*//' "$root/docker/image/jvm.options" | tr -s ' \t\n' ' ')
