@@ -4,6 +4,7 @@ import dev.sidecar.proxy.relay.RelayEvents;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -14,6 +15,8 @@ import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The proxy's Prometheus metrics, fed by the relay through {@link RelayEvents}.
@@ -178,20 +181,25 @@ public final class ProxyMetrics implements RelayEvents {
         return Math.max(0L, nanos) / NANOS_PER_SECOND;
     }
 
-    /** Netty's own view of its buffer memory, which the JVM's buffer-pool metrics do not see. */
+    /**
+     * Netty's own view of its buffer memory, which the JVM's buffer-pool metrics do not see: the
+     * relay's pooled allocator ({@code RelaySettings}' default) plus Netty's default allocator,
+     * which in Netty 4.2 is a different one (adaptive) that Netty's own helpers use.
+     */
     private static void registerAllocatorGauge(PrometheusRegistry registry) {
-        if (!(ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider)) {
-            return;
-        }
-        ByteBufAllocatorMetric metric = provider.metric();
+        List<ByteBufAllocatorMetric> metrics = Stream.of(PooledByteBufAllocator.DEFAULT, ByteBufAllocator.DEFAULT)
+                .distinct()
+                .filter(ByteBufAllocatorMetricProvider.class::isInstance)
+                .map(a -> ((ByteBufAllocatorMetricProvider) a).metric())
+                .toList();
         GaugeWithCallback.builder()
                 .name("sidecar_netty_allocator_used_bytes")
                 .unit(Unit.BYTES)
-                .help("Memory held by Netty's default buffer allocator, by kind (direct or heap).")
+                .help("Memory held by Netty's buffer allocators (the relay's pooled one and Netty's default), by kind (direct or heap).")
                 .labelNames("kind")
                 .callback(cb -> {
-                    cb.call(metric.usedDirectMemory(), "direct");
-                    cb.call(metric.usedHeapMemory(), "heap");
+                    cb.call(metrics.stream().mapToLong(ByteBufAllocatorMetric::usedDirectMemory).sum(), "direct");
+                    cb.call(metrics.stream().mapToLong(ByteBufAllocatorMetric::usedHeapMemory).sum(), "heap");
                 })
                 .register(registry);
     }
