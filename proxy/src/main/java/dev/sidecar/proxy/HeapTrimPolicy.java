@@ -16,9 +16,10 @@ package dev.sidecar.proxy;
  *       previous sample, so nothing is being promoted and a collection now will not have to be
  *       repeated a moment later;
  *   <li>it was not done for this already: after a trim, only once at most half of the connections
- *       open then are still open (a trim during a slow burst freed little; its connections'
- *       objects become garbage only when they close, which the old generation's use does not
- *       show), or the heap grew by {@code growthBytes} more.
+ *       open then are still open (a trim during a slow burst, or while the burst's connections
+ *       were still closing, freed little; their objects become garbage only when they close, which
+ *       the old generation's use does not show), then with anything above the floor to give back,
+ *       or once the heap grew by {@code growthBytes} more.
  * </ul>
  * During sustained load the old generation keeps changing and nothing is done (the collector's
  * own full collections happen as before); once the load stops, the next two samples trim. A heap
@@ -49,18 +50,22 @@ final class HeapTrimPolicy {
     /** Whether to collect now, given this interval's sample. */
     boolean shouldTrim(Sample now) {
         floor = Math.min(floor, now.committed());
-        boolean grown = now.committed() - floor >= growthBytes;
+        long aboveFloor = now.committed() - floor;
         boolean quiet = Math.abs(now.oldUsed() - previous.oldUsed()) < quietBytes;
         previous = now;
-        if (!grown || !quiet) {
+        if (!quiet) {
             return false;
         }
         if (lastTrim == null) {
-            return true;
+            return aboveFloor >= growthBytes;
         }
+        // A trim while connections were still open (a slow burst, or one still closing) may leave
+        // the heap less than growthBytes above its floor yet holding all their objects, garbage
+        // only once they closed: collect once more when most of them are gone.
         boolean connectionsWentAway = now.openConnections() < lastTrim.openConnections()
                 && now.openConnections() <= lastTrim.openConnections() / 2;
-        return connectionsWentAway || now.committed() - lastTrim.committed() >= growthBytes;
+        boolean grewAgain = now.committed() - lastTrim.committed() >= growthBytes && aboveFloor >= growthBytes;
+        return connectionsWentAway && aboveFloor >= quietBytes || grewAgain;
     }
 
     /** After a collection, with the heap as it left it. */

@@ -187,7 +187,7 @@ public final class Sidecar {
         log.info("accepting: inbound {}, outbound {}", listeners.address(RelayEvents.Direction.INBOUND),
                 listeners.address(RelayEvents.Direction.OUTBOUND));
         // From here on the heap is what start-up left: the baseline that bursts are measured from.
-        heapTrimmer = HeapTrimmer.startFromProperties(listeners::openConnections);
+        heapTrimmer = HeapTrimmer.startFromProperties(listeners::openConnections, listeners::trimBufferCaches);
         if (selfTest != null) {
             Thread probe = new Thread(() -> runSelfTest(selfTest), "redirect-self-test");
             probe.setDaemon(true);

@@ -84,6 +84,20 @@ class HeapTrimPolicyTest {
     }
 
     @Test
+    void aTrimWhileTheBurstWasStillClosingIsFollowedByAnotherEvenBelowTheGrowthThreshold() {
+        HeapTrimPolicy policy = startingAt(18, 8);
+        policy.shouldTrim(heap(43, 30, 1679));
+        assertThat(policy.shouldTrim(heap(43, 30, 1679))).isTrue();
+        // Most of the burst had closed already: the heap came down to 6 MiB above its floor.
+        policy.trimmed(heap(24, 14, 1679));
+
+        assertThat(policy.shouldTrim(heap(24, 14, 0))).as("the last connections closed; their objects are garbage now")
+                .isTrue();
+        policy.trimmed(heap(19, 9, 0));
+        assertThat(policy.shouldTrim(heap(19, 9, 0))).as("and not again").isFalse();
+    }
+
+    @Test
     void connectionsThatStayOpenAreNotCollectedAgainAndAgain() {
         HeapTrimPolicy policy = startingAt(12, 6);
         policy.shouldTrim(heap(50, 34, 9000));

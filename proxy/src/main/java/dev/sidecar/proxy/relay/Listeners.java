@@ -4,6 +4,7 @@ import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import dev.sidecar.proxy.selftest.ProbeCatcher;
 import dev.sidecar.proxy.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -188,6 +189,20 @@ public final class Listeners implements AutoCloseable {
             done.add(loop.submit(task));
         }
         done.forEach(f -> f.syncUninterruptibly());
+    }
+
+    /**
+     * Has every event loop hand the pooled buffers it keeps for reuse back to the allocator, so
+     * the chunks a burst filled can be freed. Netty frees a cache entry only if the cache served
+     * no allocation since its previous trim, hence two trims.
+     */
+    public void trimBufferCaches() {
+        if (settings.allocator() instanceof PooledByteBufAllocator pooled) {
+            runOnEveryLoop(() -> {
+                pooled.trimCurrentThreadCache();
+                pooled.trimCurrentThreadCache();
+            });
+        }
     }
 
     /** Starts accepting on every bound endpoint. */
