@@ -45,13 +45,17 @@ public final class PollOutRepair implements IoHandler {
         this.uring = uring;
     }
 
-    /** Netty's io_uring handler factory, each handler wrapped in the repair. */
+    /** Netty's io_uring handler factory, each handler wrapped in the repair (and its unused sendmsg slots cut). */
     public static IoHandlerFactory factory() {
         IoHandlerFactory uring = IoUringIoHandler.newFactory();
         return new IoHandlerFactory() {
             @Override
             public IoHandler newHandler(ThreadAwareExecutor eventLoop) {
-                return new PollOutRepair(uring.newHandler(eventLoop));
+                IoHandler handler = uring.newHandler(eventLoop);
+                if (handler instanceof IoUringIoHandler netty) {
+                    SendmsgHeaders.shrink(netty);
+                }
+                return new PollOutRepair(handler);
             }
 
             @Override
