@@ -12,9 +12,19 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.core.metrics.Info;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryPoolAllocationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmNativeMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -125,8 +135,28 @@ public final class ProxyMetrics implements RelayEvents {
      * {@code process_*}) on {@code registry}; the usual entry point at start-up.
      */
     public static ProxyMetrics register(PrometheusRegistry registry) {
-        JvmMetrics.builder().register(registry);
+        // JvmMetrics' set, except native memory: those metrics exist only with native memory
+        // tracking on, and looking for it starts the platform MBean server, which loads every
+        // platform MXBean (Flight Recorder's among them) into an idle proxy for nothing.
+        JvmThreadsMetrics.builder().register(registry);
+        JvmBufferPoolMetrics.builder().register(registry);
+        JvmClassLoadingMetrics.builder().register(registry);
+        JvmCompilationMetrics.builder().register(registry);
+        JvmGarbageCollectorMetrics.builder().register(registry);
+        JvmMemoryPoolAllocationMetrics.builder().register(registry);
+        JvmMemoryMetrics.builder().register(registry);
+        if (nativeMemoryTracking()) {
+            JvmNativeMemoryMetrics.builder().register(registry);
+        }
+        JvmRuntimeInfoMetric.builder().register(registry);
+        ProcessMetrics.builder().register(registry);
         return new ProxyMetrics(registry);
+    }
+
+    /** Whether the JVM was started with {@code -XX:NativeMemoryTracking=summary} or {@code =detail}. */
+    private static boolean nativeMemoryTracking() {
+        return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .anyMatch(a -> a.startsWith("-XX:NativeMemoryTracking=") && !a.endsWith("=off"));
     }
 
     /**

@@ -215,7 +215,8 @@ class ProxyMetricsTest {
         PrometheusText text = PrometheusText.parse(render(full));
         assertThat(text.families).contains(
                 "sidecar_connections_opened_total", "jvm_memory_used_bytes", "jvm_threads_current",
-                "process_cpu_seconds_total", "process_open_fds", "sidecar_netty_allocator_used_bytes");
+                "process_cpu_seconds_total", "process_open_fds", "sidecar_netty_allocator_used_bytes",
+                "jvm_gc_collection_seconds", "jvm_classes_currently_loaded", "jvm_runtime_info");
     }
 
     @Test
