@@ -15,8 +15,8 @@ import java.io.OutputStream;
 import org.slf4j.LoggerFactory;
 
 /**
- * Configures logging from {@code --log-level} and {@code --log-format}, replacing whatever
- * {@code logback.xml} set up. Call it first thing at start-up, before any Netty class logs.
+ * Configures logging from {@code --log-level} and {@code --log-format}, replacing the start-up
+ * set-up of {@link LogBootstrap}. Call it first thing at start-up, before any Netty class logs.
  *
  * <p>Logs go to stderr, so stdout stays clean for command output (e.g. a printed rule plan).
  * Netty's own loggers stay at {@code info} unless the level is {@code trace}: at {@code debug} they
@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LogSetup {
 
-    /** Plain lines: UTC timestamp, level, thread, logger, message. */
-    static final String PLAIN_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level %logger{0}: %msg%n"; // as logback.xml
+    /** Plain lines: UTC timestamp, level, logger, message. */
+    static final String PLAIN_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level %logger{0}: %msg%n";
 
     private LogSetup() {}
 
@@ -37,7 +37,11 @@ public final class LogSetup {
     /** As {@link #apply(LogLevel, LogFormat)}, writing to {@code target} instead of stderr (tests). */
     static void apply(LogLevel level, LogFormat format, OutputStream target) {
         InternalLoggerFactory.setDefaultFactory(Slf4JLoggerFactory.INSTANCE);
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        configure((LoggerContext) LoggerFactory.getILoggerFactory(), level, format, target);
+    }
+
+    /** Replaces {@code context}'s set-up with ours; {@link LogBootstrap} calls it while SLF4J starts. */
+    static void configure(LoggerContext context, LogLevel level, LogFormat format, OutputStream target) {
         context.reset();
 
         OutputStreamAppender<ILoggingEvent> appender;
