@@ -213,8 +213,8 @@ public final class ProxyMetrics implements RelayEvents {
 
     /**
      * Netty's own view of its buffer memory, which the JVM's buffer-pool metrics do not see: the
-     * relay's pooled allocator ({@code RelaySettings}' default) plus Netty's default allocator,
-     * which in Netty 4.2 is a different one (adaptive) that Netty's own helpers use.
+     * relay's pooled allocator ({@code RelaySettings}' default), which {@code Main} also makes
+     * Netty's default, plus that default if {@code -Dio.netty.allocator.type} made it another.
      */
     private static void registerAllocatorGauge(PrometheusRegistry registry) {
         List<ByteBufAllocatorMetric> metrics = Stream.of(PooledByteBufAllocator.DEFAULT, ByteBufAllocator.DEFAULT)
