@@ -45,7 +45,7 @@ public final class PollOutRepair implements IoHandler {
         this.uring = uring;
     }
 
-    /** Netty's io_uring handler factory, each handler wrapped in the repair (and its unused sendmsg slots cut). */
+    /** Netty's io_uring handler factory, each handler wrapped in the repair (and its unused buffer views cut). */
     public static IoHandlerFactory factory() {
         IoHandlerFactory uring = IoUringIoHandler.newFactory();
         return new IoHandlerFactory() {
@@ -53,7 +53,7 @@ public final class PollOutRepair implements IoHandler {
             public IoHandler newHandler(ThreadAwareExecutor eventLoop) {
                 IoHandler handler = uring.newHandler(eventLoop);
                 if (handler instanceof IoUringIoHandler netty) {
-                    SendmsgHeaders.shrink(netty);
+                    UnusedViews.cut(netty);
                 }
                 return new PollOutRepair(handler);
             }

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.netty.channel.IoHandler;
 import io.netty.util.concurrent.ThreadAwareExecutor;
 import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
-class SendmsgHeadersTest {
+class UnusedViewsTest {
     /** Runs on the test's thread, as the event loop's thread would. */
     private static final ThreadAwareExecutor HERE = new ThreadAwareExecutor() {
         @Override
@@ -36,6 +37,31 @@ class SendmsgHeadersTest {
             plain.destroy();
             repaired.destroy();
         }
+    }
+
+    @Test
+    void eachEventLoopOfTheRepairedFactoryBuildsNoViewsOfItsCompletionQueue() throws Exception {
+        assumeTrue(IoUring.isAvailable(), "io_uring unavailable here");
+        assumeTrue(IoUring.isSetupCqeMixedSupported(), "no mixed completions here, so Netty builds no views");
+        IoUringIoHandler plain = (IoUringIoHandler) IoUringIoHandler.newFactory().newHandler(HERE);
+        IoHandler repaired = PollOutRepair.factory().newHandler(HERE);
+        plain.initialize();
+        repaired.initialize();
+        try {
+            assertThat(completionViews(plain)).as("Netty's own").hasSize(IoUring.DEFAULT_CQ_SIZE);
+            assertThat(completionViews(netty(repaired))).isNull();
+        } finally {
+            plain.destroy();
+            repaired.destroy();
+        }
+    }
+
+    private static ByteBuffer[] completionViews(IoUringIoHandler handler) throws ReflectiveOperationException {
+        Field ring = IoUringIoHandler.class.getDeclaredField("ringBuffer");
+        ring.setAccessible(true);
+        Field views = CompletionQueue.class.getDeclaredField("extraCqeData");
+        views.setAccessible(true);
+        return (ByteBuffer[]) views.get(((RingBuffer) ring.get(handler)).ioUringCompletionQueue());
     }
 
     private static IoUringIoHandler netty(IoHandler repaired) throws ReflectiveOperationException {
