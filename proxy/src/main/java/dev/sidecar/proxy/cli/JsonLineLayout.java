@@ -4,8 +4,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.LayoutBase;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 
 /**
  * One JSON object per log event, on one line:
@@ -15,13 +13,12 @@ import java.time.format.DateTimeFormatter;
  */
 public final class JsonLineLayout extends LayoutBase<ILoggingEvent> {
 
-    private static final DateTimeFormatter TS =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-
     @Override
     public String doLayout(ILoggingEvent event) {
         StringBuilder json = new StringBuilder(256);
-        json.append("{\"ts\":\"").append(TS.format(event.getInstant())).append('"');
+        json.append("{\"ts\":\"");
+        UtcTimestamp.append(json, event.getTimeStamp());
+        json.append('"');
         field(json, "level", event.getLevel().toString());
         field(json, "logger", event.getLoggerName());
         field(json, "thread", event.getThreadName());

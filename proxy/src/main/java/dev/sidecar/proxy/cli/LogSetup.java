@@ -3,9 +3,9 @@ package dev.sidecar.proxy.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.LayoutBase;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
@@ -23,9 +23,6 @@ import org.slf4j.LoggerFactory;
  * would bury the sidecar's connection lines under allocator and platform chatter.
  */
 public final class LogSetup {
-
-    /** Plain lines: UTC timestamp, level, logger, message. */
-    static final String PLAIN_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level %logger{0}: %msg%n";
 
     private LogSetup() {}
 
@@ -68,19 +65,12 @@ public final class LogSetup {
     }
 
     private static Encoder<ILoggingEvent> encoder(LoggerContext context, LogFormat format) {
-        if (format == LogFormat.JSON) {
-            JsonLineLayout layout = new JsonLineLayout();
-            layout.setContext(context);
-            layout.start();
-            LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
-            encoder.setContext(context);
-            encoder.setLayout(layout);
-            encoder.start();
-            return encoder;
-        }
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        LayoutBase<ILoggingEvent> layout = format == LogFormat.JSON ? new JsonLineLayout() : new PlainLineLayout();
+        layout.setContext(context);
+        layout.start();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
-        encoder.setPattern(PLAIN_PATTERN);
+        encoder.setLayout(layout);
         encoder.start();
         return encoder;
     }

@@ -89,6 +89,20 @@ class LogSetupTest {
     }
 
     @Test
+    void plainFormatPadsTheLevelAndPutsTheStackTraceOnTheLinesAfter() {
+        LogSetup.apply(LogLevel.INFO, LogFormat.PLAIN, out);
+
+        log.warn("connect failed", new java.net.ConnectException("Connection refused"));
+        LoggerFactory.getLogger("Bare").info("no package");
+
+        List<String> lines = lines();
+        assertThat(lines.get(0)).endsWith("Z WARN  test: connect failed");
+        assertThat(lines.get(1)).isEqualTo("java.net.ConnectException: Connection refused");
+        assertThat(lines.get(2)).startsWith("\tat dev.sidecar.proxy.cli.LogSetupTest.");
+        assertThat(lines.get(lines.size() - 1)).endsWith("Z INFO  Bare: no package");
+    }
+
+    @Test
     void nettyLogsGoThroughTheSameBackend() throws Exception {
         LogSetup.apply(LogLevel.INFO, LogFormat.JSON, out);
 
