@@ -3,7 +3,6 @@ package dev.sidecar.proxy.cli;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
-import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
 
 /**
@@ -29,7 +28,7 @@ public final class PlainLineLayout extends LayoutBase<ILoggingEvent> {
                 .append(": ").append(event.getFormattedMessage()).append('\n');
         IThrowableProxy thrown = event.getThrowableProxy();
         if (thrown != null) {
-            line.append(ThrowableProxyUtil.asString(thrown)).append(CoreConstants.LINE_SEPARATOR);
+            line.append(ThrowableProxyUtil.asString(thrown)); // ends with a line separator already
         }
         return line.toString();
     }

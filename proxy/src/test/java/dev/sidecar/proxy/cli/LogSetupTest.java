@@ -95,6 +95,7 @@ class LogSetupTest {
         log.warn("connect failed", new java.net.ConnectException("Connection refused"));
         LoggerFactory.getLogger("Bare").info("no package");
 
+        assertThat(out.toString(StandardCharsets.UTF_8)).as("no blank line after the stack trace").doesNotContain("\n\n");
         List<String> lines = lines();
         assertThat(lines.get(0)).endsWith("Z WARN  test: connect failed");
         assertThat(lines.get(1)).isEqualTo("java.net.ConnectException: Connection refused");
