@@ -26,30 +26,34 @@ class UnusedViewsTest {
     @Test
     void eachEventLoopOfTheRepairedFactoryKeepsOneSendmsgSlotInsteadOf1024() throws Exception {
         assumeTrue(IoUring.isAvailable(), "io_uring unavailable here");
-        IoUringIoHandler plain = (IoUringIoHandler) IoUringIoHandler.newFactory().newHandler(HERE);
-        IoHandler repaired = PollOutRepair.factory().newHandler(HERE);
-        plain.initialize();
-        repaired.initialize();
-        try {
+        withBoth((plain, repaired) -> {
             assertThat(plain.msgHdrMemoryArray().capacity()).as("Netty's own").isEqualTo(1024);
-            assertThat(netty(repaired).msgHdrMemoryArray().capacity()).isEqualTo(1);
-        } finally {
-            plain.destroy();
-            repaired.destroy();
-        }
+            assertThat(repaired.msgHdrMemoryArray().capacity()).isEqualTo(1);
+        });
     }
 
     @Test
     void eachEventLoopOfTheRepairedFactoryBuildsNoViewsOfItsCompletionQueue() throws Exception {
         assumeTrue(IoUring.isAvailable(), "io_uring unavailable here");
         assumeTrue(IoUring.isSetupCqeMixedSupported(), "no mixed completions here, so Netty builds no views");
+        withBoth((plain, repaired) -> {
+            assertThat(completionViews(plain)).as("Netty's own").hasSize(IoUring.DEFAULT_CQ_SIZE);
+            assertThat(completionViews(repaired)).isNull();
+        });
+    }
+
+    private interface HandlerCheck {
+        void check(IoUringIoHandler plain, IoUringIoHandler repaired) throws Exception;
+    }
+
+    /** Netty's own handler and the repaired factory's, both initialised, destroyed after {@code check}. */
+    private static void withBoth(HandlerCheck check) throws Exception {
         IoUringIoHandler plain = (IoUringIoHandler) IoUringIoHandler.newFactory().newHandler(HERE);
         IoHandler repaired = PollOutRepair.factory().newHandler(HERE);
         plain.initialize();
         repaired.initialize();
         try {
-            assertThat(completionViews(plain)).as("Netty's own").hasSize(IoUring.DEFAULT_CQ_SIZE);
-            assertThat(completionViews(netty(repaired))).isNull();
+            check.check(plain, netty(repaired));
         } finally {
             plain.destroy();
             repaired.destroy();
