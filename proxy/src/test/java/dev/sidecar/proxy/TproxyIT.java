@@ -147,7 +147,7 @@ class TproxyIT {
         Traffic.Result r = traffic.connect(clientNs, 0, "198.18.8.9", 8080, 100, 3701, 100, 3702, 0);
 
         assertThat(r.ok()).as("the pod relayed to a foreign address: %s", r.line()).isFalse();
-        sidecar.await(l -> l.contains(r.get("local") + " -> ") && l.contains("refused (not_local)"), 10, "not_local");
+        sidecar.await(l -> l.contains(":" + r.port() + " -> ") && l.contains("refused (not_local)"), 10, "not_local");
     }
 
     @Test

@@ -155,8 +155,15 @@ public final class Traffic implements AutoCloseable {
             return fields.get(key);
         }
 
+        /** True when both directions completed: no error in either. */
         public boolean ok() {
             return !fields.containsKey("error");
+        }
+
+        /** The client's source port, known even when the connection failed before it was established. */
+        public String port() {
+            String local = fields.get("local");
+            return local.substring(local.lastIndexOf(':') + 1);
         }
     }
 

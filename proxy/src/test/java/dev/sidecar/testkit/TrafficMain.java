@@ -22,7 +22,9 @@ import java.net.Socket;
  *                                     nothing for STALL_MS), send SEND bytes from SEED_SEND (at
  *                                     most MIB_PER_S), read to EOF, then print:
  *                                     local=ADDR received=N sha=HEX sentsha=HEX ms=T
- *                                     or on failure: local=ADDR error=MESSAGE ms=T (exit 1)
+ *                                     or when either direction failed: local=ADDR error=MESSAGE
+ *                                     ms=T (exit 1), ADDR being ?:PORT (the bound source port)
+ *                                     when the connection failed before it was established
  * </pre>
  * reset HOST PORT SEED             send a header asking for nothing and 1000 bytes, wait, then
  *                                     abort with a reset (SO_LINGER 0); prints local=ADDR
@@ -273,7 +275,9 @@ public final class TrafficMain {
     private static int connect(String host, int port, long send, long seedSend, long recv, long seedRecv, double rate,
             long stall) {
         long start = System.nanoTime();
-        String local = "?";
+        // A peer that resets at once can fail connect() itself (the RST lands before the
+        // connecting thread wakes): the bound port still names the connection.
+        String local = "?:" + Integer.getInteger("traffic.localPort", 0);
         try (Socket s = open(host, port)) {
             local = String.valueOf(s.getLocalSocketAddress());
             s.setSoTimeout(60_000);
@@ -282,17 +286,23 @@ public final class TrafficMain {
             out.writeLong(seedRecv);
             out.writeLong(stall);
             String[] sentSha = new String[1];
+            IOException[] sendFailure = new IOException[1];
             Thread sender = new Thread(() -> {
                 try {
                     sentSha[0] = Payload.send(s.getOutputStream(), seedSend, send, rate);
                     s.shutdownOutput();
                 } catch (IOException e) {
-                    sentSha[0] = "error " + e.getMessage();
+                    sendFailure[0] = e;
                 }
             });
             sender.start();
             Payload.Received got = Payload.receive(s.getInputStream());
             sender.join();
+            // Of the reader and the writer, whichever calls the kernel next takes a reset (the
+            // socket error is reported once); the other then sees end of stream or a clean return.
+            if (sendFailure[0] != null) {
+                throw sendFailure[0];
+            }
             println("local=" + local + " received=" + got.bytes() + " sha=" + got.sha256() + " sentsha=" + sentSha[0] + " ms=" + ms(start));
             return 0;
         } catch (Exception e) {
