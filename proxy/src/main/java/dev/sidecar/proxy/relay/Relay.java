@@ -10,9 +10,14 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Errors;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
+import java.io.IOException;
 import java.net.NoRouteToHostException;
+import java.nio.channels.NotYetConnectedException;
 import java.util.Locale;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 
 /**
  * The ways the relay ends a direction or a connection, shared by both handlers: a half-close
@@ -24,17 +29,29 @@ final class Relay {
 
     /**
      * Sends a FIN on {@code ch} once everything written to it so far has reached the socket, then
-     * tells {@code then}. Writes complete in order, so an empty write's completion means the
-     * earlier ones are done; shutting the output down earlier would drop them.
+     * tells {@code passed} whether it went out. Writes complete in order, so an empty write's
+     * completion means the earlier ones are done; shutting the output down earlier would drop them.
      */
-    static void shutdownOutputAfterFlush(Channel ch, ChannelFutureListener then) {
-        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) flushed -> {
-            if (flushed.isSuccess()) {
-                ((DuplexChannel) ch).shutdownOutput().addListener(then);
-            } else {
-                then.operationComplete(flushed);
-            }
-        });
+    static void shutdownOutputAfterFlush(Channel ch, Consumer<Boolean> passed) {
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) flushed ->
+                passed.accept(flushed.isSuccess() && shutdownOutput(ch)));
+    }
+
+    /**
+     * {@code shutdown(SHUT_WR)} on the channel's socket, false if the socket is already reset or
+     * closed. Not {@link DuplexChannel#shutdownOutput()}: Netty builds a
+     * {@code ChannelOutputShutdownException}, stack trace and all, on every call, to fail writes
+     * that cannot be pending here (the side whose bytes fill {@code ch} has sent its FIN, and they
+     * are all written), which cost about 4 % of the proxy's CPU per connection (bench/LIMITS.md).
+     * Netty's own view follows the socket's: {@code isOutputShutdown()} reads the same state.
+     */
+    static boolean shutdownOutput(Channel ch) {
+        try {
+            ((Socket) ((UnixChannel) ch).fd()).shutdown(false, true);
+            return true;
+        } catch (IOException | NotYetConnectedException gone) { // Netty's errors for ENOTCONN, closed, reset
+            return false;
+        }
     }
 
     /**

@@ -114,18 +114,18 @@ final class RelayPair {
     }
 
     private void passClientFin() {
-        Relay.shutdownOutputAfterFlush(upstream, fin -> {
-            clientFinPassed = fin.isSuccess();
-            afterFin(fin.isSuccess());
+        Relay.shutdownOutputAfterFlush(upstream, passed -> {
+            clientFinPassed = passed;
+            afterFin(passed);
         });
     }
 
     /** The target sent FIN: pass it on to the client after the target's data. */
     void targetFin() {
         targetEof = true;
-        Relay.shutdownOutputAfterFlush(client, fin -> {
-            targetFinPassed = fin.isSuccess();
-            afterFin(fin.isSuccess());
+        Relay.shutdownOutputAfterFlush(client, passed -> {
+            targetFinPassed = passed;
+            afterFin(passed);
         });
     }
 
