@@ -40,7 +40,8 @@ import java.net.Socket;
  *                                     recorded from=ADDR hex=HEX (every byte that arrived) and close
  * send HOST PORT TEXT [REPEAT]        send TEXT (REPEAT times) at once on connect, then FIN, read to
  *                                     EOF, then print local=ADDR received=N ms=T
- *                                     or on failure: local=ADDR error=MESSAGE ms=T (exit 1)
+ *                                     or on failure: local=ADDR error=MESSAGE ms=T (exit 1), ADDR
+ *                                     being ?:PORT as for connect
  * A negative stall asks the server to read that many bytes and then reset the connection; the
  * server then prints seed=S reset; a server whose connection failed prints seed=S error=MESSAGE.
  * The bytes for a seed are {@link Payload}'s, so {@link Payload#expected} gives their SHA-256.
@@ -103,7 +104,7 @@ public final class TrafficMain {
 
     private static int send(String host, int port, String text, int repeat) {
         long start = System.nanoTime();
-        String local = "?";
+        String local = unconnected();
         try (Socket s = open(host, port)) {
             local = String.valueOf(s.getLocalSocketAddress());
             s.setSoTimeout(30_000);
@@ -258,6 +259,15 @@ public final class TrafficMain {
         return s;
     }
 
+    /**
+     * What {@code local=} says of a connection that failed before it was established: a peer that
+     * resets at once can fail connect() itself (the RST lands before the connecting thread wakes),
+     * and then only the bound source port names it.
+     */
+    private static String unconnected() {
+        return "?:" + Integer.getInteger("traffic.localPort", 0);
+    }
+
     private static void resetAfterSending(String host, int port, long seed) throws Exception {
         try (Socket s = open(host, port)) {
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
@@ -275,9 +285,7 @@ public final class TrafficMain {
     private static int connect(String host, int port, long send, long seedSend, long recv, long seedRecv, double rate,
             long stall) {
         long start = System.nanoTime();
-        // A peer that resets at once can fail connect() itself (the RST lands before the
-        // connecting thread wakes): the bound port still names the connection.
-        String local = "?:" + Integer.getInteger("traffic.localPort", 0);
+        String local = unconnected();
         try (Socket s = open(host, port)) {
             local = String.valueOf(s.getLocalSocketAddress());
             s.setSoTimeout(60_000);
