@@ -3,6 +3,7 @@ package dev.sidecar.proxy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sidecar.testkit.NetnsLab;
+import dev.sidecar.testkit.SidecarProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -246,11 +247,22 @@ class SidecarCliIT {
         String jar = archive.toString().replaceFirst("-[0-9a-f]{8}\\.jsa$", ".jar");
         List<String> command = new ArrayList<>(List.of(JAVA));
         command.addAll(launcherJvmOptions());
-        command.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:on", "-Xlog:class+load=info", "-jar", jar, "iptables", "show"));
+        command.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:on", "-Xlog:class+load=info", "-Xlog:cds=info",
+                "-jar", jar, "iptables", "show"));
         Run mapped = run(command);
         assertThat(mapped.exit).as(mapped.err).isEqualTo(0);
         assertThat(mapped.out).as("the sidecar's own classes come from the archive")
                 .contains("dev.sidecar.proxy.cli.IptablesCommand source: shared objects file");
+        // Any --add-opens (or --add-exports, ...) flag would turn this off, and cost every start ~15 ms.
+        assertThat(mapped.out).contains("optimized module handling: enabled");
+    }
+
+    @Test
+    void theLauncherGivesNettyDirectBuffersWithoutACleaner() throws Exception {
+        // The jar's manifest opens java.nio to Netty (Add-Opens), as no flag of the launcher does.
+        try (SidecarProcess sidecar = SidecarProcess.start(ns, "--no-iptables", "--log-level", "trace")) {
+            assertThat(sidecar.log()).contains("java.nio.DirectByteBuffer.<init>(long, {int,long}): available");
+        }
     }
 
     /** The flags bin/sidecar gives the JVM: docker/image/jvm.options without its comments. */
