@@ -27,6 +27,6 @@ public final class Main {
                 System.setProperty(name, value);
             }
         });
-        System.exit(SidecarCommand.commandLine().execute(args));
+        System.exit(SidecarCommand.commandLine(args).execute(args));
     }
 }

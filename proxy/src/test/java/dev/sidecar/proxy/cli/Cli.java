@@ -56,7 +56,7 @@ final class Cli {
                 throw new RunWouldStart();
             }
             return new RedirectInstaller(backend, routes);
-        });
+        }, args);
         cl.setDefaultValueProvider(option -> option instanceof OptionSpec o
                 ? Env.of(o).map(environment::get).orElse(null) : null);
         cl.setOut(new PrintWriter(out, true));
