@@ -107,6 +107,26 @@ public record RelaySettings(
         return limit > 0 ? ConnectionBudget.defaultMaxConnections(limit) : Integer.MAX_VALUE;
     }
 
+    /**
+     * The record's own text, written out: the generated {@code toString} links a method-handle tree
+     * the first time it runs, some 20 ms of a cold start, which logs this once.
+     */
+    @Override
+    public String toString() {
+        return "RelaySettings[inboundConnectTimeout=" + inboundConnectTimeout
+                + ", outboundConnectTimeout=" + outboundConnectTimeout
+                + ", minReadBytes=" + minReadBytes
+                + ", initialReadBytes=" + initialReadBytes
+                + ", maxReadBytes=" + maxReadBytes
+                + ", lowWaterMark=" + lowWaterMark
+                + ", highWaterMark=" + highWaterMark
+                + ", eventLoopThreads=" + eventLoopThreads
+                + ", allocator=" + allocator
+                + ", maxConnections=" + maxConnections
+                + ", deadPeer=" + deadPeer
+                + ", transport=" + transport + "]";
+    }
+
     RecvByteBufAllocator recvAllocator() {
         return new AdaptiveRecvByteBufAllocator(minReadBytes, initialReadBytes, maxReadBytes);
     }
