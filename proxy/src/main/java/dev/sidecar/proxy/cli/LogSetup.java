@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Configures logging from {@code --log-level} and {@code --log-format}, replacing the start-up
- * set-up of {@link LogBootstrap}. Call it first thing at start-up, before any Netty class logs.
+ * set-up of {@link LogProvider}. Call it first thing at start-up, before any Netty class logs.
  *
  * <p>Logs go to stderr, so stdout stays clean for command output (e.g. a printed rule plan).
  * Netty's own loggers stay at {@code info} unless the level is {@code trace}: at {@code debug} they
@@ -37,7 +37,7 @@ public final class LogSetup {
         configure((LoggerContext) LoggerFactory.getILoggerFactory(), level, format, target);
     }
 
-    /** Replaces {@code context}'s set-up with ours; {@link LogBootstrap} calls it while SLF4J starts. */
+    /** Replaces {@code context}'s set-up with ours; {@link LogProvider} calls it while SLF4J starts. */
     static void configure(LoggerContext context, LogLevel level, LogFormat format, OutputStream target) {
         context.reset();
 

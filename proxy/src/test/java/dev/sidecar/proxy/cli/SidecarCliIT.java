@@ -21,6 +21,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -255,6 +257,18 @@ class SidecarCliIT {
                 .contains("dev.sidecar.proxy.cli.IptablesCommand source: shared objects file");
         // Any --add-opens (or --add-exports, ...) flag would turn this off, and cost every start ~15 ms.
         assertThat(mapped.out).contains("optimized module handling: enabled");
+    }
+
+    @Test
+    void theJarBindsSlf4jToOurProviderAloneAndNeitherSaysAWordAboutIt() throws IOException {
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            JarEntry services = jar.getJarEntry("META-INF/services/org.slf4j.spi.SLF4JServiceProvider");
+            assertThat(new String(jar.getInputStream(services).readAllBytes(), StandardCharsets.UTF_8).strip())
+                    .isEqualTo(LogProvider.class.getName());
+        }
+        Run show = run(List.of(JAVA, "-jar", JAR.toString(), "iptables", "show"));
+        assertThat(show.exit).as(show.err).isEqualTo(0);
+        assertThat(show.err).as("no SLF4J or logback status lines").doesNotContain("SLF4J").doesNotContain("ch.qos.logback");
     }
 
     @Test

@@ -5,32 +5,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.ConsoleAppender;
 import java.util.ServiceLoader;
+import org.slf4j.LoggerFactory;
+import org.slf4j.spi.SLF4JServiceProvider;
 import org.junit.jupiter.api.Test;
 
-class LogBootstrapTest {
+class LogProviderTest {
 
     @Test
-    void logbackFindsItAsAService() {
-        assertThat(ServiceLoader.load(ch.qos.logback.classic.spi.Configurator.class).stream()
-                .map(ServiceLoader.Provider::type)).contains(LogBootstrap.class);
+    void slf4jFindsItAsAServiceAndBindsToLogback() {
+        assertThat(ServiceLoader.load(SLF4JServiceProvider.class).stream().map(ServiceLoader.Provider::type))
+                .contains(LogProvider.class);
+        assertThat(LoggerFactory.getILoggerFactory()).isInstanceOf(LoggerContext.class);
     }
 
     @Test
     void aLogbackTestXmlOnTheClassPathWinsAsLogbackWouldHaveIt() {
-        // This module's tests have one (src/test/resources), so logback's own configurators run.
-        assertThat(new LogBootstrap().configure(new LoggerContext())).isEqualTo(ExecutionStatus.INVOKE_NEXT_IF_ANY);
-        assertThat(LogBootstrap.explicitConfiguration(LogBootstrapTest.class.getClassLoader())).isTrue();
+        // This module's tests have one (src/test/resources): logback's initializer reads it.
+        assertThat(LogProvider.explicitConfiguration(LogProviderTest.class.getClassLoader())).isTrue();
+        LogProvider provider = new LogProvider();
+        provider.initialize();
+        LoggerContext context = (LoggerContext) provider.getLoggerFactory();
+        assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("plain")).as("our start-up appender").isNull();
+        assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders()).as("logback-test.xml's").hasNext();
     }
 
     @Test
     void aClassPathWithoutOneLeavesItToUs() {
         ClassLoader bootOnly = new ClassLoader(null) {};
 
-        assertThat(LogBootstrap.explicitConfiguration(bootOnly)).isFalse();
+        assertThat(LogProvider.explicitConfiguration(bootOnly)).isFalse();
     }
 
     @Test
@@ -38,7 +44,7 @@ class LogBootstrapTest {
         String old = System.getProperty(ContextInitializer.CONFIG_FILE_PROPERTY);
         System.setProperty(ContextInitializer.CONFIG_FILE_PROPERTY, "/etc/sidecar/logback.xml");
         try {
-            assertThat(LogBootstrap.explicitConfiguration(new ClassLoader(null) {})).isTrue();
+            assertThat(LogProvider.explicitConfiguration(new ClassLoader(null) {})).isTrue();
         } finally {
             if (old == null) {
                 System.clearProperty(ContextInitializer.CONFIG_FILE_PROPERTY);
@@ -52,7 +58,7 @@ class LogBootstrapTest {
     void theStartUpSetUpIsPlainLinesOnStderr() {
         LoggerContext context = new LoggerContext();
 
-        LogSetup.configure(context, LogBootstrap.level("debug"), LogFormat.PLAIN, null);
+        LogSetup.configure(context, LogProvider.level("debug"), LogFormat.PLAIN, null);
 
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         assertThat(root.getLevel()).isEqualTo(Level.DEBUG);
@@ -62,9 +68,9 @@ class LogBootstrapTest {
 
     @Test
     void theLevelComesFromTheEnvironmentAndABadOneIsLeftToTheFlagParser() {
-        assertThat(LogBootstrap.level(null)).isEqualTo(LogLevel.INFO);
-        assertThat(LogBootstrap.level(" ")).isEqualTo(LogLevel.INFO);
-        assertThat(LogBootstrap.level("WARN")).isEqualTo(LogLevel.WARN);
-        assertThat(LogBootstrap.level("bogus")).isEqualTo(LogLevel.INFO);
+        assertThat(LogProvider.level(null)).isEqualTo(LogLevel.INFO);
+        assertThat(LogProvider.level(" ")).isEqualTo(LogLevel.INFO);
+        assertThat(LogProvider.level("WARN")).isEqualTo(LogLevel.WARN);
+        assertThat(LogProvider.level("bogus")).isEqualTo(LogLevel.INFO);
     }
 }
