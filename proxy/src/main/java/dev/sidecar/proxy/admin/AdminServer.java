@@ -47,7 +47,8 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * Binds every address in {@code settings} and starts serving. Registers the endpoint's own
-     * metric ({@code sidecar_admin_connections_dropped_total}) on {@code registry}, so call it once
+     * metric ({@code sidecar_admin_connections_dropped_total}) and the JVM's and the process's
+     * ({@link ProxyMetrics#registerJvm}) on {@code registry}, so call it once
      * per registry.
      *
      * @param shutdownHook starts the graceful shutdown; run at most once, on its own thread, and
@@ -57,6 +58,10 @@ public final class AdminServer implements AutoCloseable {
     public static AdminServer start(AdminSettings settings, Transport transport, Readiness readiness,
                                     PrometheusRegistry registry, Runnable shutdownHook) {
         EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("sidecar-admin", true));
+        // The JVM's metrics are registered by the endpoint's own loop, as its first task: their
+        // set-up (the platform MXBeans, ~20 ms of a cold start) overlaps the rest of the start
+        // instead of delaying it, and every scrape, served on this loop after the bind, comes after.
+        group.execute(() -> ProxyMetrics.registerJvm(registry));
         ShutdownTrigger shutdown = new ShutdownTrigger(settings.shutdownEndpoint(), shutdownHook);
         AdminInitializer initializer = new AdminInitializer(readiness, registry, shutdown, settings,
                 new AdminMetrics(registry));

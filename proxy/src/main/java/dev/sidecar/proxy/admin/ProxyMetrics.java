@@ -131,10 +131,15 @@ public final class ProxyMetrics implements RelayEvents {
     }
 
     /**
-     * Registers the proxy's metrics plus the standard JVM and process metrics ({@code jvm_*},
-     * {@code process_*}) on {@code registry}; the usual entry point at start-up.
+     * Registers the proxy's metrics on {@code registry}. The JVM's and the process's come from
+     * {@link #registerJvm}, which the admin endpoint runs (it exports them).
      */
     public static ProxyMetrics register(PrometheusRegistry registry) {
+        return new ProxyMetrics(registry);
+    }
+
+    /** Registers the standard JVM and process metrics ({@code jvm_*}, {@code process_*}) on {@code registry}. */
+    public static void registerJvm(PrometheusRegistry registry) {
         // JvmMetrics' set, except native memory: those metrics exist only with native memory
         // tracking on, and looking for it starts the platform MBean server, which loads every
         // platform MXBean (Flight Recorder's among them) into an idle proxy for nothing.
@@ -150,7 +155,6 @@ public final class ProxyMetrics implements RelayEvents {
         }
         JvmRuntimeInfoMetric.builder().register(registry);
         ProcessMetrics.builder().register(registry);
-        return new ProxyMetrics(registry);
     }
 
     /** Whether the JVM was started with {@code -XX:NativeMemoryTracking=summary} or {@code =detail}. */

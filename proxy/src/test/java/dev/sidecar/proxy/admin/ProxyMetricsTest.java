@@ -210,9 +210,10 @@ class ProxyMetricsTest {
     }
 
     @Test
-    void registerAlsoExportsJvmAndProcessMetrics() throws IOException {
+    void registerJvmExportsJvmAndProcessMetricsBesideOurs() throws IOException {
         PrometheusRegistry full = new PrometheusRegistry();
         ProxyMetrics.register(full);
+        ProxyMetrics.registerJvm(full);
 
         PrometheusText text = PrometheusText.parse(render(full));
         assertThat(text.families).contains(
@@ -222,12 +223,13 @@ class ProxyMetricsTest {
     }
 
     @Test
-    void registerExportsEveryFamilyOfPrometheusJvmMetricsButNativeMemory() throws IOException {
+    void registerJvmExportsEveryFamilyOfPrometheusJvmMetricsButNativeMemory() throws IOException {
         // ProxyMetrics lists JvmMetrics' collectors itself: a library upgrade that adds one fails here.
         PrometheusRegistry library = new PrometheusRegistry();
         JvmMetrics.builder().register(library);
         PrometheusRegistry ours = new PrometheusRegistry();
         ProxyMetrics.register(ours);
+        ProxyMetrics.registerJvm(ours);
         // jvm_memory_pool_allocated_bytes_total appears at the first collection each registry's
         // listener is told of: have one, and give both listeners time to hear of it.
         System.gc();
