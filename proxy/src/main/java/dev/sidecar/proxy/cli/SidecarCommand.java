@@ -55,11 +55,14 @@ public final class SidecarCommand {
     public static CommandLine commandLine(Function<Backend, RedirectInstaller> installers, String... args) {
         SidecarCommand sidecar = new SidecarCommand(installers);
         CommandLine cl = new CommandLine(sidecar);
-        boolean named = args.length > 0 && SUBCOMMANDS.stream().anyMatch(c -> nameOf(c).equals(args[0]));
+        List<Class<?>> built = SUBCOMMANDS;
         for (Class<?> subcommand : SUBCOMMANDS) {
-            if (!named || nameOf(subcommand).equals(args[0])) {
-                cl.addSubcommand(subcommand);
+            if (args.length > 0 && nameOf(subcommand).equals(args[0])) {
+                built = List.of(subcommand);
             }
+        }
+        for (Class<?> subcommand : built) {
+            cl.addSubcommand(subcommand);
         }
         // An argument is its own value: "@file" must not make picocli read arguments from a file.
         cl.setExpandAtFiles(false);
