@@ -243,6 +243,10 @@ class SidecarCliIT {
             archive = files.filter(f -> f.toString().endsWith(".jsa")).findFirst().orElseThrow(
                     () -> new AssertionError("no archive made; launcher said: " + first.err));
         }
+        // The training start installed its rules in a namespace of its own, never in the caller's.
+        for (String save : List.of("iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save")) {
+            assertThat(lab.exec(ns, save, "-t", "nat")).as(save).doesNotContain("PROXY_INIT");
+        }
         assertThat(Files.getOwner(archive).getName()).isEqualTo("root");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(archive))).isEqualTo("rw-r--r--");
         // -Xshare:on makes the JVM fail instead of silently running without an unusable archive.
