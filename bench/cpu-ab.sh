@@ -45,11 +45,7 @@ load() { # load I MAX SECONDS
 java_pids=()
 for i in "${!jars[@]}"; do
   pod=scab-pod-$$-$i server=scab-srv-$$-$i net=198.18.$((41 + i))
-  # A checkout of its own per variant: bin/sidecar runs the jar next to it.
-  mkdir -p "$tools/v$i/bin" "$tools/v$i/proxy/target" "$tools/v$i/docker/image"
-  cp "$root/bin/sidecar" "$root/bin/sidecar-cds" "$root/bin/lib.sh" "$tools/v$i/bin/"
-  cp "$root/docker/image/jvm.options" "$tools/v$i/docker/image/"
-  cp "${jars[$i]}" "$tools/v$i/proxy/target/sidecar.jar"
+  variant_checkout "$tools/v$i" "${jars[$i]}" # bin/sidecar runs the jar next to it
   new_ns "$pod"
   new_ns "$server"
   ip link add to-server netns "$pod" type veth peer name to-pod netns "$server"

@@ -33,11 +33,7 @@ for arg in "$@"; do
   spec=${arg#*=} jar=${spec%@*} opts=$root/docker/image/jvm.options
   [[ $spec == *@* ]] && opts=${spec#*@}
   [[ $arg == *=* && -f $jar && -f $opts ]] || { echo "startup-ab: '$arg' is not LABEL=JAR[@OPTIONS] with existing files" >&2; exit 2; }
-  v=$tools/v${#labels[@]}
-  mkdir -p "$v/bin" "$v/proxy/target" "$v/docker/image"
-  cp "$root/bin/sidecar" "$root/bin/sidecar-cds" "$root/bin/lib.sh" "$v/bin/"
-  cp "$opts" "$v/docker/image/jvm.options"
-  cp "$jar" "$v/proxy/target/sidecar.jar"
+  variant_checkout "$tools/v${#labels[@]}" "$jar" "$opts"
   labels+=("${arg%%=*}")
 done
 

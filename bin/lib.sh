@@ -130,6 +130,18 @@ stop_pid() {
   reap "$pid"
 }
 
+# variant_checkout DIR JAR [JVM_OPTIONS_FILE]: a checkout of one build in DIR, for running several
+# builds side by side (bench/cpu-ab.sh, bench/startup-ab.sh): the launcher and its helpers, the JVM
+# options (this checkout's unless given) and JAR where the launcher looks for its jar.
+variant_checkout() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  mkdir -p "$1/bin" "$1/proxy/target" "$1/docker/image"
+  cp "$root/bin/sidecar" "$root/bin/sidecar-cds" "$root/bin/lib.sh" "$1/bin/"
+  cp "${3:-$root/docker/image/jvm.options}" "$1/docker/image/jvm.options"
+  cp "$2" "$1/proxy/target/sidecar.jar"
+}
+
 # wait_for [-p PID] SECONDS CMD...: runs CMD (output discarded) every 0.1 s until it succeeds
 # (returns 0) or SECONDS pass (returns 1). With -p, gives up at once (returns 2) when the process
 # PID, the one meant to make CMD succeed, has exited.
