@@ -6,7 +6,8 @@
 # redirect, divided by the connections completed. Alternating the variants round by round spreads
 # the noise of a busy machine over all of them; per-op CPU is steadier than a rate.
 #
-#   sudo bench/cpu-ab.sh LABEL=JAR [LABEL=JAR...]    e.g. base=/tmp/a.jar new=proxy/target/sidecar.jar
+#   sudo bench/cpu-ab.sh LABEL=JAR[@JVM_OPTIONS_FILE] ...
+#        e.g. base=/tmp/a.jar new=proxy/target/sidecar.jar, or c2=proxy/target/sidecar.jar@/tmp/c2.options
 #   env: CONNS=6000  ROUNDS=7  WARMUP=20000  TRANSPORT=io_uring  SIDECAR_JAVA_OPTS (as bin/sidecar)
 #
 # Everything stays inside namespaces made here (198.18.41.0/24, 198.18.42.0/24, ...) and is removed
@@ -23,11 +24,13 @@ CONNS=$(env_int cpu-ab CONNS 6000)
 ROUNDS=$(env_int cpu-ab ROUNDS 7)
 WARMUP=$(env_int cpu-ab WARMUP 20000)
 TRANSPORT=${TRANSPORT:-io_uring}
-(($#)) || { echo "usage: cpu-ab.sh LABEL=JAR [LABEL=JAR...]" >&2; exit 2; }
-labels=() jars=()
+(($#)) || { echo "usage: cpu-ab.sh LABEL=JAR[@JVM_OPTIONS_FILE] ..." >&2; exit 2; }
+labels=() jars=() options=()
 for arg in "$@"; do
-  [[ $arg == *=* && -f ${arg#*=} ]] || { echo "cpu-ab: '$arg' is not LABEL=JAR with an existing jar" >&2; exit 2; }
-  labels+=("${arg%%=*}") jars+=("$(readlink -f "${arg#*=}")")
+  spec=${arg#*=} jar=${spec%@*} opts=$root/docker/image/jvm.options
+  [[ $spec == *@* ]] && opts=${spec#*@}
+  [[ $arg == *=* && -f $jar && -f $opts ]] || { echo "cpu-ab: '$arg' is not LABEL=JAR[@OPTIONS] with existing files" >&2; exit 2; }
+  labels+=("${arg%%=*}") jars+=("$(readlink -f "$jar")") options+=("$(readlink -f "$opts")")
 done
 
 tools=$(mktemp -d)
@@ -45,7 +48,7 @@ load() { # load I MAX SECONDS
 java_pids=()
 for i in "${!jars[@]}"; do
   pod=scab-pod-$$-$i server=scab-srv-$$-$i net=198.18.$((41 + i))
-  variant_checkout "$tools/v$i" "${jars[$i]}" # bin/sidecar runs the jar next to it
+  variant_checkout "$tools/v$i" "${jars[$i]}" "${options[$i]}" # bin/sidecar runs the jar next to it
   new_ns "$pod"
   new_ns "$server"
   ip link add to-server netns "$pod" type veth peer name to-pod netns "$server"
