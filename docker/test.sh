@@ -288,6 +288,23 @@ check_proxy_uid() {
   fi
 }
 
+accepting_after() { # how long after the container started the proxy accepted, from its own log
+  local started accepting
+  started=$(dk inspect -f '{{.State.StartedAt}}' "$container")
+  accepting=$(dk logs "$container" 2>&1 | grep -m1 'accepting' | cut -d' ' -f1)
+  [[ -n $accepting ]] || { echo "not accepting yet"; return; }
+  echo "accepting $(( ($(date -d "$accepting" +%s%3N) - $(date -d "$started" +%s%3N)) )) ms after the container started"
+}
+
+check_class_data() {
+  # The archive the Dockerfile made (docker/image/sidecar-cds) is the one the JVM maps.
+  if grep -q '/opt/sidecar/sidecar.jsa' "/proc/$pid/maps" 2>/dev/null; then
+    pass "the JVM maps the image's class-data archive (/opt/sidecar/sidecar.jsa; $(accepting_after))"
+  else
+    fail "the JVM maps the image's class-data archive" "not in /proc/$pid/maps; $(accepting_after)"
+  fi
+}
+
 check_ready() {
   # /ready over the container's loopback. That a probe from outside the pod is never redirected
   # (4191 is skipped) is SidecarRunIT's (adminPortIsSkippedInboundSoProbesNeverReachTheProxy).
@@ -417,7 +434,7 @@ fi
 dropped_or_dead() { ! running || grep -qE "^Uid:\s+$proxy_uid\s" "/proc/$pid/status"; }
 wait_for 15 dropped_or_dead
 
-checks=("check_rules_exact 4" "check_rules_exact 6" check_proxy_uid check_ready)
+checks=("check_rules_exact 4" "check_rules_exact 6" check_proxy_uid check_class_data check_ready)
 for c in "${checks[@]}"; do
   if running; then
     $c
