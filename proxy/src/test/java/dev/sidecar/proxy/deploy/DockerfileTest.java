@@ -59,10 +59,34 @@ class DockerfileTest {
         String bin = Files.readString(root.resolve("bin/sidecar"));
         assertThat(dockerfile()).contains("COPY docker/image/jvm.options /opt/sidecar/jvm.options");
         assertThat(image).contains("/opt/sidecar/jvm.options")
-                .contains("exec java $SIDECAR_JAVA_OPTS -jar /opt/sidecar/sidecar.jar \"$@\"");
+                .contains("exec java $SIDECAR_JAVA_OPTS $cds -jar /opt/sidecar/sidecar.jar \"$@\"");
         assertThat(bin).contains("\"$here/docker/image/jvm.options\"");
         assertThat(image).doesNotContain("-Xmx");
         assertThat(bin).doesNotContain("-Xmx");
+    }
+
+    @Test
+    void theClassDataArchiveIsMadeWithTheImagesFlagsAndUsedOnlyWithThem() throws IOException {
+        String image = Files.readString(root.resolve("docker/image/sidecar"));
+        assertThat(dockerfile()).contains("COPY docker/image/sidecar-cds /opt/sidecar/sidecar-cds",
+                "RUN sh /opt/sidecar/sidecar-cds /opt/sidecar/sidecar.jar /opt/sidecar/jvm.options /opt/sidecar/sidecar.jsa");
+        // Made after the modes are fixed: the training start drops to uid 2102 and reads the jar as it.
+        List<String> lines = dockerfile();
+        assertThat(lines.indexOf("RUN sh /opt/sidecar/sidecar-cds /opt/sidecar/sidecar.jar /opt/sidecar/jvm.options /opt/sidecar/sidecar.jsa"))
+                .isGreaterThan(indexOfFirst(lines, "RUN find /opt/sidecar"));
+        // Other flags would not match the archive: the launcher decides before it fills them in.
+        assertThat(image.indexOf("if [ -z \"${SIDECAR_JAVA_OPTS:-}\" ] && [ -f /opt/sidecar/sidecar.jsa ]"))
+                .isNotNegative().isLessThan(image.indexOf(": \"${SIDECAR_JAVA_OPTS:="));
+        assertThat(image).contains("-XX:SharedArchiveFile=/opt/sidecar/sidecar.jsa");
+    }
+
+    private static int indexOfFirst(List<String> lines, String prefix) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test
