@@ -4,6 +4,10 @@ import dev.sidecar.proxy.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.NetUtil;
@@ -58,10 +62,11 @@ public final class AdminServer implements AutoCloseable {
     public static AdminServer start(AdminSettings settings, Transport transport, Readiness readiness,
                                     PrometheusRegistry registry, Runnable shutdownHook) {
         EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("sidecar-admin", true));
-        // The JVM's metrics are registered by the endpoint's own loop, as its first task: their
-        // set-up (the platform MXBeans, ~20 ms of a cold start) overlaps the rest of the start
-        // instead of delaying it, and every scrape, served on this loop after the bind, comes after.
-        group.execute(() -> ProxyMetrics.registerJvm(registry));
+        // The JVM's metrics (the platform MXBeans, ~20 ms of a cold start) are registered by the
+        // endpoint's own loop when its first listener becomes active, before that listener's first
+        // accept: the start goes on meanwhile (it waits for the bind, not for them), and every
+        // scrape, served on this loop, comes after them.
+        JvmMetricsOnce jvmMetrics = new JvmMetricsOnce(registry);
         ShutdownTrigger shutdown = new ShutdownTrigger(settings.shutdownEndpoint(), shutdownHook);
         AdminInitializer initializer = new AdminInitializer(readiness, registry, shutdown, settings,
                 new AdminMetrics(registry));
@@ -72,7 +77,8 @@ public final class AdminServer implements AutoCloseable {
                 if (transport.alreadyServed(address, settings.bindAddresses())) {
                     continue; // the dual-stack 0.0.0.0 socket of this transport serves [::] too
                 }
-                ChannelFuture bound = bootstrap(group, transport, address, initializer).bind(address).awaitUninterruptibly();
+                ChannelFuture bound = bootstrap(group, transport, address, initializer, jvmMetrics).bind(address)
+                        .awaitUninterruptibly();
                 if (!bound.isSuccess()) {
                     throw new AdminBindException(address, bound.cause());
                 }
@@ -86,14 +92,38 @@ public final class AdminServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Registers the JVM's metrics once, as the first listening socket becomes active: Netty fires
+     * that on the loop after the bind, and asks for the first accept only once it has passed.
+     */
+    @Sharable
+    private static final class JvmMetricsOnce extends ChannelInboundHandlerAdapter {
+        private final PrometheusRegistry registry;
+        private boolean registered; // only ever touched on the admin loop
+
+        JvmMetricsOnce(PrometheusRegistry registry) {
+            this.registry = registry;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (!registered) {
+                registered = true;
+                ProxyMetrics.registerJvm(registry);
+            }
+            ctx.fireChannelActive();
+        }
+    }
+
     private static ServerBootstrap bootstrap(EventLoopGroup group, Transport transport, InetSocketAddress address,
-                                             AdminInitializer initializer) {
+                                             AdminInitializer initializer, ChannelHandler listening) {
         boolean v6 = address.getAddress() instanceof Inet6Address;
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channelFactory(() -> transport.newServerChannel(v6))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 64)
+                .handler(listening)
                 .childHandler(initializer);
         if (v6) {
             b.option(Transport.IPV6_V6ONLY, 1); // [::] must not also claim 0.0.0.0
