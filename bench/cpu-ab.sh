@@ -25,17 +25,12 @@ ROUNDS=$(env_int cpu-ab ROUNDS 7)
 WARMUP=$(env_int cpu-ab WARMUP 20000)
 TRANSPORT=${TRANSPORT:-io_uring}
 (($#)) || { echo "usage: cpu-ab.sh LABEL=JAR[@JVM_OPTIONS_FILE] ..." >&2; exit 2; }
-labels=() jars=() options=()
-for arg in "$@"; do
-  spec=${arg#*=} jar=${spec%@*} opts=$root/docker/image/jvm.options
-  [[ $spec == *@* ]] && opts=${spec#*@}
-  [[ $arg == *=* && -f $jar && -f $opts ]] || { echo "cpu-ab: '$arg' is not LABEL=JAR[@OPTIONS] with existing files" >&2; exit 2; }
-  labels+=("${arg%%=*}") jars+=("$(readlink -f "$jar")") options+=("$(readlink -f "$opts")")
-done
 
 tools=$(mktemp -d)
 remove_tools() { rm -rf "$tools"; }
 cleanup_on_exit cpu-ab remove_tools
+variant_checkouts cpu-ab "$tools" "$@" # bin/sidecar in each runs the jar next to it
+labels=("${VARIANT_LABELS[@]}")
 gcc -O2 -Wall -o "$tools/loadgen" "$here/native/loadgen.c" -lpthread
 gcc -O2 -Wall -o "$tools/echod" "$here/native/echod.c" -lpthread
 
@@ -46,9 +41,8 @@ load() { # load I MAX SECONDS
 }
 
 java_pids=()
-for i in "${!jars[@]}"; do
+for i in "${!labels[@]}"; do
   pod=scab-pod-$$-$i server=scab-srv-$$-$i net=198.18.$((41 + i))
-  variant_checkout "$tools/v$i" "${jars[$i]}" "${options[$i]}" # bin/sidecar runs the jar next to it
   new_ns "$pod"
   new_ns "$server"
   ip link add to-server netns "$pod" type veth peer name to-pod netns "$server"
@@ -70,7 +64,7 @@ done
 
 declare -A results
 for ((r = 1; r <= ROUNDS; r++)); do
-  for i in "${!jars[@]}"; do
+  for i in "${!labels[@]}"; do
     load "$i" 300 5 >/dev/null # same state before each count
     before=$(cpu_ticks "${java_pids[$i]}")
     out=$(load "$i" "$CONNS" 60)
@@ -81,7 +75,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     echo "round $r ${labels[$i]}: $us µs/conn ($n conns; $out)"
   done
 done
-for i in "${!jars[@]}"; do
+for i in "${!labels[@]}"; do
   # shellcheck disable=SC2086
   printf '%s\n' ${results[$i]} | sort -n | awk -v l="${labels[$i]}" '{v[NR] = $1}
     END {printf "%-10s median %6.1f µs/conn  (%.1f–%.1f, %d rounds)\n", l, (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR], NR}'

@@ -28,14 +28,8 @@ tools=$(mktemp -d)
 remove_tools() { rm -rf "$tools"; }
 cleanup_on_exit startup-ab remove_tools
 
-labels=()
-for arg in "$@"; do
-  spec=${arg#*=} jar=${spec%@*} opts=$root/docker/image/jvm.options
-  [[ $spec == *@* ]] && opts=${spec#*@}
-  [[ $arg == *=* && -f $jar && -f $opts ]] || { echo "startup-ab: '$arg' is not LABEL=JAR[@OPTIONS] with existing files" >&2; exit 2; }
-  variant_checkout "$tools/v${#labels[@]}" "$jar" "$opts"
-  labels+=("${arg%%=*}")
-done
+variant_checkouts startup-ab "$tools" "$@"
+labels=("${VARIANT_LABELS[@]}")
 
 # start I ROUND: one start of variant I; appends "LABEL ROUND INSTALLED_MS ACCEPTING_MS" to results.
 start() {

@@ -142,6 +142,23 @@ variant_checkout() {
   cp "$2" "$1/proxy/target/sidecar.jar"
 }
 
+# variant_checkouts NAME DIR LABEL=JAR[@JVM_OPTIONS_FILE]...: a variant_checkout for each argument,
+# in DIR/v0, DIR/v1, ... (this checkout's JVM options unless a file is given); their labels in
+# VARIANT_LABELS. A malformed argument or a missing file ends the script (exit 2), naming it.
+variant_checkouts() {
+  local name=$1 dir=$2 arg spec jar opts root
+  shift 2
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  VARIANT_LABELS=()
+  for arg in "$@"; do
+    spec=${arg#*=} jar=${spec%@*} opts=$root/docker/image/jvm.options
+    [[ $spec == *@* ]] && opts=${spec#*@}
+    [[ $arg == *=* && -f $jar && -f $opts ]] || { echo "$name: '$arg' is not LABEL=JAR[@OPTIONS] with existing files" >&2; exit 2; }
+    variant_checkout "$dir/v${#VARIANT_LABELS[@]}" "$jar" "$opts"
+    VARIANT_LABELS+=("${arg%%=*}")
+  done
+}
+
 # wait_for [-p PID] SECONDS CMD...: runs CMD (output discarded) every 0.1 s until it succeeds
 # (returns 0) or SECONDS pass (returns 1). With -p, gives up at once (returns 2) when the process
 # PID, the one meant to make CMD succeed, has exited.
