@@ -28,18 +28,20 @@ RUN set -e; \
 COPY docker/image/sidecar /usr/local/bin/sidecar
 COPY docker/image/jvm.options /opt/sidecar/jvm.options
 COPY proxy/target/sidecar.jar /opt/sidecar/sidecar.jar
-COPY docker/image/sidecar-cds /opt/sidecar/sidecar-cds
+COPY bin/sidecar-cds /opt/sidecar/sidecar-cds
 # After the drop to uid 2102 the JVM still loads classes lazily from the jar, so the jar must stay
 # readable by every uid whatever the file mode in the build context was. `find` touches nothing
 # (and adds no copy of the jar to the layer) when the modes are already right.
 RUN find /opt/sidecar /usr/local/bin/sidecar \( -type d ! -perm -0555 -exec chmod a+rx {} + \) \
       -o \( -type f ! -perm -0444 -exec chmod a+r {} + \) \
  && chmod 0755 /usr/local/bin/sidecar
-# Class-data sharing: an archive of the classes a start loads, made once here (the training start
-# drops to uid 2102, so it comes after the modes above), so that every container maps classes
-# already parsed and verified instead of reading them from the jar. The launcher uses it with the
-# default JVM flags only; with SIDECAR_JAVA_OPTS it starts without.
-RUN sh /opt/sidecar/sidecar-cds /opt/sidecar/sidecar.jar /opt/sidecar/jvm.options /opt/sidecar/sidecar.jsa
+# Class-data sharing: an archive of the classes a start loads, made once here by the script
+# bin/sidecar uses on a host (the training start drops to uid 2102, so it comes after the modes
+# above), so that every container maps classes already parsed and verified instead of reading them
+# from the jar. The launcher uses it with the default JVM flags only; with SIDECAR_JAVA_OPTS it
+# starts without. A training that fails says why and leaves the image without it.
+RUN bash /opt/sidecar/sidecar-cds /opt/sidecar/sidecar.jar /opt/sidecar/sidecar.jsa \
+      "$(sed -e 's/#.*//' /opt/sidecar/jvm.options | tr -s ' \t\n' ' ')" --in-build || true
 
 # 4143 inbound (every redirected inbound connection), 4191 admin (/live /ready /metrics).
 # 4140, the outbound listener, binds 127.0.0.1 only and is not published.

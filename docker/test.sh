@@ -297,7 +297,7 @@ accepting_after() { # how long after the container started the proxy accepted, f
 }
 
 check_class_data() {
-  # The archive the Dockerfile made (docker/image/sidecar-cds) is the one the JVM maps.
+  # The archive the Dockerfile made (bin/sidecar-cds --in-build) is the one the JVM maps.
   if grep -q '/opt/sidecar/sidecar.jsa' "/proc/$pid/maps" 2>/dev/null; then
     pass "the JVM maps the image's class-data archive (/opt/sidecar/sidecar.jsa; $(accepting_after))"
   else

@@ -47,10 +47,10 @@ class DockerfileTest {
     }
 
     @Test
-    void buildContextIsOnlyTheJarAndTheLauncher() throws IOException {
+    void buildContextIsOnlyTheJarTheLauncherAndTheClassDataScript() throws IOException {
         List<String> patterns = Files.readAllLines(root.resolve(".dockerignore")).stream()
                 .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
-        assertThat(patterns).containsExactly("*", "!proxy/target/sidecar.jar", "!docker/image/");
+        assertThat(patterns).containsExactly("*", "!proxy/target/sidecar.jar", "!docker/image/", "!bin/sidecar-cds");
     }
 
     @Test
@@ -68,12 +68,14 @@ class DockerfileTest {
     @Test
     void theClassDataArchiveIsMadeWithTheImagesFlagsAndUsedOnlyWithThem() throws IOException {
         String image = Files.readString(root.resolve("docker/image/sidecar"));
-        assertThat(dockerfile()).contains("COPY docker/image/sidecar-cds /opt/sidecar/sidecar-cds",
-                "RUN sh /opt/sidecar/sidecar-cds /opt/sidecar/sidecar.jar /opt/sidecar/jvm.options /opt/sidecar/sidecar.jsa");
-        // Made after the modes are fixed: the training start drops to uid 2102 and reads the jar as it.
+        // The host's script (bin/sidecar-cds, as bin/sidecar runs it), in its build mode, with the image's flags.
         List<String> lines = dockerfile();
-        assertThat(lines.indexOf("RUN sh /opt/sidecar/sidecar-cds /opt/sidecar/sidecar.jar /opt/sidecar/jvm.options /opt/sidecar/sidecar.jsa"))
-                .isGreaterThan(indexOfFirst(lines, "RUN find /opt/sidecar"));
+        assertThat(lines).contains("COPY bin/sidecar-cds /opt/sidecar/sidecar-cds");
+        int run = indexOfFirst(lines, "RUN bash /opt/sidecar/sidecar-cds /opt/sidecar/sidecar.jar /opt/sidecar/sidecar.jsa");
+        assertThat(run).isNotNegative();
+        assertThat(lines.get(run + 1)).contains("/opt/sidecar/jvm.options").contains("--in-build");
+        // Made after the modes are fixed: the training start drops to uid 2102 and reads the jar as it.
+        assertThat(run).isGreaterThan(indexOfFirst(lines, "RUN find /opt/sidecar"));
         // Other flags would not match the archive: the launcher decides before it fills them in.
         assertThat(image.indexOf("if [ -z \"${SIDECAR_JAVA_OPTS:-}\" ] && [ -f /opt/sidecar/sidecar.jsa ]"))
                 .isNotNegative().isLessThan(image.indexOf(": \"${SIDECAR_JAVA_OPTS:="));
