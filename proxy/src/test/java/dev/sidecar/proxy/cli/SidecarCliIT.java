@@ -264,6 +264,29 @@ class SidecarCliIT {
     }
 
     @Test
+    void theImageBuildsTrainingMakesAnArchiveAndInstallsNoRulesInTheNamespaceItRunsIn(@TempDir Path dir) throws IOException {
+        // As in the Dockerfile: a world-readable jar (the training drops to 2102), the image's flags.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path jar = Files.copy(JAR, dir.resolve("sidecar.jar"));
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+        Path archive = dir.resolve("sidecar.jsa");
+        String script = Path.of("../bin/sidecar-cds").toAbsolutePath().normalize().toString();
+
+        Run made = run(List.of("bash", script, jar.toString(), archive.toString(),
+                String.join(" ", launcherJvmOptions()), "--in-build"));
+
+        assertThat(made.exit).as(made.err).isEqualTo(0);
+        assertThat(archive).isNotEmptyFile();
+        // Build mode trains in the namespace it is given, as root: it must leave no rule there.
+        for (String save : List.of("iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save")) {
+            assertThat(lab.exec(ns, save)).as(save).doesNotContain("PROXY_INIT");
+        }
+        Run misspelt = run(List.of("bash", script, jar.toString(), archive.toString(), "", "--in-bild"));
+        assertThat(misspelt.exit).isEqualTo(2);
+        assertThat(misspelt.err).isEqualTo("sidecar-cds: unknown argument '--in-bild'\n");
+    }
+
+    @Test
     void theJarBindsSlf4jToOurProviderAloneAndNeitherSaysAWordAboutIt() throws IOException {
         try (JarFile jar = new JarFile(JAR.toFile())) {
             JarEntry services = jar.getJarEntry("META-INF/services/org.slf4j.spi.SLF4JServiceProvider");
