@@ -24,7 +24,6 @@ CONNS=$(env_int cpu-ab CONNS 6000)
 ROUNDS=$(env_int cpu-ab ROUNDS 7)
 WARMUP=$(env_int cpu-ab WARMUP 20000)
 TRANSPORT=${TRANSPORT:-io_uring}
-(($#)) || { echo "usage: cpu-ab.sh LABEL=JAR[@JVM_OPTIONS_FILE] ..." >&2; exit 2; }
 
 tools=$(mktemp -d)
 remove_tools() { rm -rf "$tools"; }

@@ -22,7 +22,6 @@ need_commands startup-ab ip=iproute2 python3=python3
 
 ROUNDS=$(env_int startup-ab ROUNDS 20)
 TRANSPORT=${TRANSPORT:-auto}
-(($#)) || { echo "usage: startup-ab.sh LABEL=JAR[@JVM_OPTIONS_FILE] ..." >&2; exit 2; }
 
 tools=$(mktemp -d)
 remove_tools() { rm -rf "$tools"; }

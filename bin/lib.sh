@@ -144,10 +144,11 @@ variant_checkout() {
 
 # variant_checkouts NAME DIR LABEL=JAR[@JVM_OPTIONS_FILE]...: a variant_checkout for each argument,
 # in DIR/v0, DIR/v1, ... (this checkout's JVM options unless a file is given); their labels in
-# VARIANT_LABELS. A malformed argument or a missing file ends the script (exit 2), naming it.
+# VARIANT_LABELS. No argument, a malformed one or a missing file ends the script (exit 2).
 variant_checkouts() {
   local name=$1 dir=$2 arg spec jar opts root
   shift 2
+  (($#)) || { echo "usage: $name.sh LABEL=JAR[@JVM_OPTIONS_FILE] ..." >&2; exit 2; }
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   VARIANT_LABELS=()
   for arg in "$@"; do
