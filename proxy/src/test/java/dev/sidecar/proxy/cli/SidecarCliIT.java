@@ -261,6 +261,16 @@ class SidecarCliIT {
                 .contains("dev.sidecar.proxy.cli.IptablesCommand source: shared objects file");
         // Any --add-opens (or --add-exports, ...) flag would turn this off, and cost every start ~15 ms.
         assertThat(mapped.out).contains("optimized module handling: enabled");
+
+        // The training relayed a connection, so the classes only a relayed connection loads are in the
+        // archive too, and the neighbour it relayed to is gone.
+        List<String> listed = new ArrayList<>(List.of(JAVA));
+        listed.addAll(launcherJvmOptions());
+        listed.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit", "-cp", jar));
+        Run archived = run(listed);
+        assertThat(archived.out).as(archived.err)
+                .contains(" dev.sidecar.proxy.relay.BackendHandler app_loader", " dev.sidecar.proxy.relay.Relay app_loader");
+        assertThat(run(List.of("pgrep", "-f", "198[.]18[.]0[.]2:7")).out).as("the training's echo server").isEmpty();
     }
 
     @Test
