@@ -287,6 +287,11 @@ class SidecarCliIT {
 
         assertThat(made.exit).as(made.err).isEqualTo(0);
         assertThat(archive).isNotEmptyFile();
+        // Without rules it relays nothing, but it accepted (and refused) one connection of its own.
+        List<String> listed = new ArrayList<>(List.of(JAVA));
+        listed.addAll(launcherJvmOptions());
+        listed.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit", "-cp", jar.toString()));
+        assertThat(run(listed).out).contains(" dev.sidecar.proxy.relay.FrontendHandler app_loader");
         // Build mode trains in the namespace it is given, as root: it must leave no rule there.
         for (String save : List.of("iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save")) {
             assertThat(lab.exec(ns, save)).as(save).doesNotContain("PROXY_INIT");
