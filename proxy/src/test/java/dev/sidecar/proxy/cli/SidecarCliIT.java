@@ -264,11 +264,7 @@ class SidecarCliIT {
 
         // The training relayed a connection, so the classes only a relayed connection loads are in the
         // archive too, and the neighbour it relayed to is gone.
-        List<String> listed = new ArrayList<>(List.of(JAVA));
-        listed.addAll(launcherJvmOptions());
-        listed.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit", "-cp", jar));
-        Run archived = run(listed);
-        assertThat(archived.out).as(archived.err)
+        assertThat(archivedClasses(archive, jar))
                 .contains(" dev.sidecar.proxy.relay.BackendHandler app_loader", " dev.sidecar.proxy.relay.Relay app_loader");
         assertThat(run(List.of("pgrep", "-f", "198[.]18[.]0[.]2:7")).out).as("the training's echo server").isEmpty();
     }
@@ -288,10 +284,7 @@ class SidecarCliIT {
         assertThat(made.exit).as(made.err).isEqualTo(0);
         assertThat(archive).isNotEmptyFile();
         // Without rules it relays nothing, but it accepted (and refused) one connection of its own.
-        List<String> listed = new ArrayList<>(List.of(JAVA));
-        listed.addAll(launcherJvmOptions());
-        listed.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit", "-cp", jar.toString()));
-        assertThat(run(listed).out).contains(" dev.sidecar.proxy.relay.FrontendHandler app_loader");
+        assertThat(archivedClasses(archive, jar.toString())).contains(" dev.sidecar.proxy.relay.FrontendHandler app_loader");
         // Build mode trains in the namespace it is given, as root: it must leave no rule there.
         for (String save : List.of("iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save")) {
             assertThat(lab.exec(ns, save)).as(save).doesNotContain("PROXY_INIT");
@@ -322,6 +315,16 @@ class SidecarCliIT {
     }
 
     /** The flags bin/sidecar gives the JVM: docker/image/jvm.options without its comments. */
+    /** The JVM's listing of the classes in {@code archive}, one per line ("N: NAME LOADER"), for the jar it was made from. */
+    private String archivedClasses(Path archive, String jar) throws IOException {
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(launcherJvmOptions());
+        command.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit", "-cp", jar));
+        Run listed = run(command);
+        assertThat(listed.exit).as(listed.err).isEqualTo(0);
+        return listed.out;
+    }
+
     private static List<String> launcherJvmOptions() throws IOException {
         return Files.readAllLines(Path.of("../docker/image/jvm.options")).stream()
                 .map(line -> line.replaceFirst("#.*", "").trim())
