@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../bin/lib.sh
 source "$root/bin/lib.sh"
-need_commands cpu-ab gcc=gcc ip=iproute2 ss=iproute2
+need_commands cpu-ab iptables-legacy=iptables gcc=gcc ip=iproute2 ss=iproute2
 
 CONNS=$(env_int cpu-ab CONNS 6000)
 ROUNDS=$(env_int cpu-ab ROUNDS 7)

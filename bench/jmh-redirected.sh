@@ -8,6 +8,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 jar=$here/target/benchmarks.jar
 [[ $(id -u) == 0 ]] || { echo "bench/jmh-redirected.sh: needs root (network namespace)" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=../bin/lib.sh
+source "$here/../bin/lib.sh"
+need_commands bench/jmh-redirected.sh iptables-legacy=iptables ip=iproute2 || exit 3
 [[ -f $jar ]] || { echo "bench/jmh-redirected.sh: $jar missing; build it: mvn -B -q -pl bench -am package -DskipTests" >&2; exit 2; }
 
 ns=scb-jmh-$(printf '%04x' $((RANDOM % 65536)))

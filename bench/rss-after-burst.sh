@@ -61,7 +61,7 @@ for c in "${CONFIGS[@]}"; do
   [[ -n ${OPTS[$c]:-} ]] || { echo "bench/rss-after-burst.sh: RSS_CONFIGS: unknown configuration '$c' (before, after)" >&2; exit 2; }
 done
 
-need_commands bench/rss-after-burst.sh gcc=gcc ip=iproute2 curl=curl setpriv=util-linux timeout=coreutils
+need_commands bench/rss-after-burst.sh iptables-legacy=iptables gcc=gcc ip=iproute2 curl=curl setpriv=util-linux timeout=coreutils
 [[ -z ${RSS_NMT:-} ]] || need_commands bench/rss-after-burst.sh jcmd=openjdk-17-jdk-headless
 
 # ---------------------------------------------------------------- run directory and cleanup

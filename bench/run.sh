@@ -108,7 +108,7 @@ C2_OPTS=$(sed -E -e 's/-XX:TieredStopAtLevel=[0-9]+//g' -e 's/-XX:CICompilerCoun
 opts_of() { if [[ $1 == *-c2 ]]; then echo "$C2_OPTS"; else echo "$BASE_OPTS"; fi; }
 
 # ---------------------------------------------------------------- packages
-need_commands "bench/run.sh" iperf3=iperf3 haproxy=haproxy gnuplot=gnuplot-nox gcc=gcc jq=jq ip=iproute2 \
+need_commands "bench/run.sh" iptables-legacy=iptables iperf3=iperf3 haproxy=haproxy gnuplot=gnuplot-nox gcc=gcc jq=jq ip=iproute2 \
   taskset=util-linux setpriv=util-linux || exit 3
 # The benchmark runs its own HAProxy, in the pod (need_commands lets no package start a service).
 

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../bin/lib.sh
 source "$root/bin/lib.sh"
-need_commands startup-ab ip=iproute2 python3=python3
+need_commands startup-ab iptables-legacy=iptables ip=iproute2 python3=python3
 
 ROUNDS=$(env_int startup-ab ROUNDS 20)
 TRANSPORT=${TRANSPORT:-auto}

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../bin/lib.sh
 source "$root/bin/lib.sh"
-need_commands syscalls strace=strace gcc=gcc ip=iproute2 ss=iproute2
+need_commands syscalls iptables-legacy=iptables strace=strace gcc=gcc ip=iproute2 ss=iproute2
 
 CONNS=$(env_int syscalls CONNS 2000)
 WARMUP=$(env_int syscalls WARMUP 3000)
