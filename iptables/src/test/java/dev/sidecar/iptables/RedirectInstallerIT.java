@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
@@ -47,12 +46,6 @@ class RedirectInstallerIT {
 
     private NetnsLab lab;
     private String ns;
-
-    @BeforeAll
-    static void needsRoot() {
-        assertThat(NetnsLab.available())
-                .as("namespace tests need root; run as root or skip them explicitly with -Dnetns.skip=true").isTrue();
-    }
 
     @BeforeEach
     void freshNamespace() {

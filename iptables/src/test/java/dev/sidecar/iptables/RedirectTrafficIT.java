@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
@@ -37,12 +36,6 @@ class RedirectTrafficIT {
     private NetnsLab lab;
     private String pod, peer;
     private final List<Process> servers = new ArrayList<>();
-
-    @BeforeAll
-    static void needsRoot() {
-        assertThat(NetnsLab.available())
-                .as("namespace tests need root; run as root or skip them explicitly with -Dnetns.skip=true").isTrue();
-    }
 
     @BeforeEach
     void podAndPeerWithListeners() throws Exception {

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
@@ -32,12 +31,6 @@ class RulesHelperIT {
     private NetnsLab lab;
     private String ns;
     private RulesHelper helper;
-
-    @BeforeAll
-    static void needsRoot() {
-        assertThat(NetnsLab.available())
-                .as("namespace tests need root; run as root or skip them explicitly with -Dnetns.skip=true").isTrue();
-    }
 
     @BeforeEach
     void freshNamespace() {

@@ -7,7 +7,6 @@ import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.RedirectCases;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
@@ -22,12 +21,6 @@ class TproxyInstallerIT {
 
     private NetnsLab lab;
     private String ns;
-
-    @BeforeAll
-    static void needsRoot() {
-        assertThat(NetnsLab.available())
-                .as("namespace tests need root; run as root or skip them explicitly with -Dnetns.skip=true").isTrue();
-    }
 
     @BeforeEach
     void freshNamespace() {

@@ -25,12 +25,12 @@ public final class NetnsLab implements AutoCloseable {
 
     /** @param tag a short word naming the test suite; it goes into every namespace name. */
     public NetnsLab(String tag) {
+        // Every namespace test needs root: fail it with the reason, not with ip's "Operation not permitted".
+        if (!"root".equals(System.getProperty("user.name"))) {
+            throw new IllegalStateException(
+                    "namespace tests need root; run as root or skip them explicitly with -Dnetns.skip=true");
+        }
         this.prefix = "sc-" + tag + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff)) + "-";
-    }
-
-    /** Whether this process may create namespaces (root); tests use it to fail with a clear reason. */
-    public static boolean available() {
-        return "root".equals(System.getProperty("user.name"));
     }
 
     /** Creates a namespace with loopback up and returns its full name. */

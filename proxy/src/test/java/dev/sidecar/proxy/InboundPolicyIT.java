@@ -47,7 +47,6 @@ class InboundPolicyIT {
 
     @BeforeAll
     void startPod() throws Exception {
-        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         lab = new NetnsLab("inb");
         clientNs = lab.namespace("client");
         podNs = lab.namespace("pod");

@@ -70,7 +70,6 @@ class ProxyProtocolIT {
 
     @BeforeParameterizedClassInvocation
     void startPods() throws Exception {
-        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         lab = new NetnsLab("ppx");
         clientNs = lab.namespace("client");
         pod2Ns = lab.namespace("pod2");

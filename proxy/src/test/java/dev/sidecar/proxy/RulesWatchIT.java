@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,11 +45,6 @@ class RulesWatchIT {
     private Traffic traffic;
     private SidecarProcess sidecar;
     private String podNs;
-
-    @BeforeAll
-    static void needsRoot() {
-        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
-    }
 
     @AfterEach
     void stopPod() throws Exception {

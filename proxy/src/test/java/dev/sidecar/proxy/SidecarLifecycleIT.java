@@ -41,7 +41,6 @@ class SidecarLifecycleIT {
 
     @BeforeEach
     void topology() throws Exception {
-        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         lab = new NetnsLab("rly");
         podNs = lab.namespace("pod");
         serverNs = lab.namespace("server");

@@ -55,7 +55,6 @@ class TproxyIT {
 
     @BeforeAll
     void startPod() throws Exception {
-        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
         lab = new NetnsLab("tpx");
         clientNs = lab.namespace("client");
         podNs = lab.namespace("pod");

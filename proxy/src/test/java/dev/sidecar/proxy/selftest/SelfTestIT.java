@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sidecar.testkit.NetnsLab;
 import dev.sidecar.testkit.SidecarProcess;
 import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,11 +19,6 @@ import org.junit.jupiter.api.Timeout;
 class SelfTestIT {
     private static final Path LAUNCHER = Path.of("../bin/sidecar").toAbsolutePath().normalize();
     private static final String NEIGHBOUR6 = "2001:db8:3:0:0:0:0:3"; // of 2001:db8:3::1/64, as Java prints it
-
-    @BeforeAll
-    static void needsRoot() {
-        assertThat(NetnsLab.available()).as("namespace tests need root (or -Dnetns.skip=true)").isTrue();
-    }
 
     @Test
     void readyStays503WithTheReasonWhenNothingRedirectsThePod() throws Exception {
