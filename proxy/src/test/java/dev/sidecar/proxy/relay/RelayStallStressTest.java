@@ -1,6 +1,7 @@
 package dev.sidecar.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sidecar.proxy.relay.RelayEvents.Direction;
 import dev.sidecar.proxy.transport.Transport;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -22,7 +24,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
@@ -67,75 +71,67 @@ class RelayStallStressTest {
         }
     }
 
+    @BeforeEach
+    void only() {
+        assumeTrue(ONLY.isEmpty() || ONLY.equals(transport.label()));
+    }
+
     @Test
     void bothWaysAtOnceThenBothFinsRepeatedly() throws Exception {
-        List<CompletableFuture<Long>> atTarget = new ArrayList<>();
-        for (int i = 0; i < ITERATIONS; i++) {
-            atTarget.add(new CompletableFuture<>());
-        }
-        int[] next = {0};
-        peer = new TestPeer(s -> {
-            if (s.getInputStream().read() == 'c') {
-                drainQuietly(s.getInputStream());
-                return;
-            }
-            CompletableFuture<Long> mine;
-            synchronized (next) {
-                mine = atTarget.get(next[0]++);
-            }
-            Thread sender = send(s, BOTH);
-            mine.complete(drain(s.getInputStream()));
-            sender.join();
-        });
-        InetSocketAddress proxy = proxyTo(peer.address());
-        for (int i = 0; i < ITERATIONS; i++) {
-            churn(proxy);
-            try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
-                client.getOutputStream().write('t');
-                Thread sender = send(client, BOTH);
-                assertThat(drain(client.getInputStream())).isEqualTo(BOTH);
+        repeatedly(BOTH, BOTH, target -> {
+            Thread sender = send(target, BOTH);
+            try {
+                return drain(target.getInputStream());
+            } finally {
                 sender.join();
-                awaitTarget(atTarget.get(i), BOTH, "iteration " + i);
             }
-        }
+        });
     }
 
     @Test
     void finFirstThenSlowReaderRepeatedly() throws Exception {
+        repeatedly(SLOW, 0, target -> {
+            target.shutdownOutput();
+            Thread.sleep(PAUSE);
+            return drain(target.getInputStream());
+        });
+    }
+
+    /** What the target does with one test connection; returns the bytes it read from the client. */
+    private interface TargetSide {
+        long serve(Socket target) throws Exception;
+    }
+
+    /**
+     * ITERATIONS rounds, each after a churn of reset connections: the client sends {@code sent}
+     * bytes and its FIN and must read {@code back} bytes to the end; the target must have read all
+     * of the client's.
+     */
+    private void repeatedly(long sent, long back, TargetSide targetSide) throws Exception {
         List<CompletableFuture<Long>> atTarget = new ArrayList<>();
         for (int i = 0; i < ITERATIONS; i++) {
             atTarget.add(new CompletableFuture<>());
         }
-        int[] next = {0};
+        AtomicInteger next = new AtomicInteger();
         peer = new TestPeer(s -> {
             if (s.getInputStream().read() == 'c') {
                 drainQuietly(s.getInputStream());
                 return;
             }
-            CompletableFuture<Long> mine;
-            synchronized (next) {
-                mine = atTarget.get(next[0]++);
-            }
-            s.shutdownOutput();
-            Thread.sleep(PAUSE);
-            mine.complete(drain(s.getInputStream()));
+            CompletableFuture<Long> mine = atTarget.get(next.getAndIncrement());
+            mine.complete(targetSide.serve(s));
         });
         InetSocketAddress proxy = proxyTo(peer.address());
         for (int i = 0; i < ITERATIONS; i++) {
             churn(proxy);
             try (Socket client = new Socket(proxy.getAddress(), proxy.getPort())) {
                 client.getOutputStream().write('t');
-                Thread sender = send(client, SLOW);
-                assertThat(drain(client.getInputStream())).isEqualTo(0L);
+                Thread sender = send(client, sent);
+                assertThat(drain(client.getInputStream())).isEqualTo(back);
                 sender.join();
-                awaitTarget(atTarget.get(i), SLOW, "iteration " + i);
+                awaitTarget(atTarget.get(i), sent, "iteration " + i);
             }
         }
-    }
-
-    @org.junit.jupiter.api.BeforeEach
-    void only() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(ONLY.isEmpty() || ONLY.equals(transport.label()));
     }
 
     private void awaitTarget(CompletableFuture<Long> received, long expected, String what) throws Exception {
@@ -186,7 +182,7 @@ class RelayStallStressTest {
         }
         StringBuilder b = new StringBuilder(s);
         for (Field f : c.getDeclaredFields()) {
-            if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+            if (Modifier.isStatic(f.getModifiers())) {
                 continue;
             }
             Class<?> t = f.getType();
