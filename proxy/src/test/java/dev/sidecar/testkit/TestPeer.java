@@ -34,7 +34,16 @@ public final class TestPeer implements AutoCloseable {
     }
 
     public TestPeer(Behaviour behaviour, int backlog) throws IOException {
-        server = new ServerSocket(0, backlog, InetAddress.getLoopbackAddress());
+        this(behaviour, backlog, 0);
+    }
+
+    /** As above, with accepted sockets' receive buffer fixed at {@code receiveBuffer} bytes (0: autotuned). */
+    public TestPeer(Behaviour behaviour, int backlog, int receiveBuffer) throws IOException {
+        server = new ServerSocket();
+        if (receiveBuffer > 0) {
+            server.setReceiveBufferSize(receiveBuffer); // before the bind, so accepted sockets inherit it
+        }
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), backlog);
         Thread acceptor = new Thread(() -> acceptLoop(behaviour), "test-peer-accept");
         acceptor.setDaemon(true);
         acceptor.start();

@@ -19,12 +19,16 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.Parameter;
@@ -317,6 +321,88 @@ class RelayTest {
         assertThat(peakPinned[0]).isLessThan(1 * MIB);
         assertThat(PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory()).isLessThan(64 * MIB);
         assertThat(peer.failures()).isEmpty();
+    }
+
+    @Test
+    void manyStalledTargetsHoldOnlyTheirOwnBoundsAndLoseNothing() throws Exception {
+        int connections = 16;
+        // More than the kernel can buffer for one connection between client and target (the
+        // proxy's two sockets at their autotuning maximums; the client's and the target's are set
+        // small), so every client is still blocked when the stall ends: the proxy's bound
+        // is what held them, not the kernel's buffers.
+        long size = tcpMaxBuffer("tcp_rmem") + tcpMaxBuffer("tcp_wmem") + 4 * MIB;
+        CountDownLatch release = new CountDownLatch(1);
+        List<Payload.Received> atTarget = new CopyOnWriteArrayList<>();
+        peer = new TestPeer(s -> {
+            release.await(60, TimeUnit.SECONDS);
+            atTarget.add(Payload.receive(s.getInputStream()));
+        }, connections, 64 * 1024);
+        InetSocketAddress proxy = proxyTo(peer.address(), Duration.ofSeconds(1));
+
+        List<Socket> clients = new ArrayList<>();
+        List<Thread> senders = new ArrayList<>();
+        List<String> sent = new CopyOnWriteArrayList<>();
+        long peakPinned = 0;
+        try {
+            for (int i = 0; i < connections; i++) {
+                Socket c = new Socket();
+                c.setSendBufferSize(64 * 1024);
+                c.connect(proxy, 5_000);
+                clients.add(c);
+                long seed = 100 + i;
+                Thread sender = new Thread(() -> {
+                    try {
+                        sent.add(Payload.send(c.getOutputStream(), seed, size));
+                        c.shutdownOutput();
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, "sender-" + seed);
+                sender.start();
+                senders.add(sender);
+            }
+            long stallUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (System.nanoTime() < stallUntil) {
+                peakPinned = Math.max(peakPinned, PooledByteBufAllocator.DEFAULT.pinnedDirectMemory());
+                Thread.sleep(20);
+            }
+            assertThat(peer.accepted()).isEqualTo(connections);
+            // Each connection may hold one read (128 KiB) plus the high water mark (64 KiB) toward
+            // its stalled target: the bound grows with the connections, not with what they send.
+            assertThat(peakPinned).isLessThan(connections * 256 * 1024L);
+            assertThat(senders).allMatch(Thread::isAlive, "still blocked by the stalled target");
+            release.countDown();
+            for (Thread sender : senders) {
+                sender.join(TimeUnit.SECONDS.toMillis(60));
+            }
+            for (Socket c : clients) {
+                c.setSoTimeout(30_000);
+                assertThat(c.getInputStream().read()).isEqualTo(-1);
+            }
+        } finally {
+            release.countDown();
+            for (Socket c : clients) {
+                c.close();
+            }
+        }
+
+        assertThat(sent).hasSize(connections);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (atTarget.size() < connections && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(atTarget).extracting(Payload.Received::bytes).containsOnly(size).hasSize(connections);
+        assertThat(atTarget).extracting(Payload.Received::sha256).containsExactlyInAnyOrderElementsOf(sent);
+        assertThat(peer.failures()).isEmpty();
+    }
+
+    /**
+     * The largest buffer TCP autotuning gives one socket: the sysctl's third field (read as lines:
+     * JDK 17's Files.readString returns only the first byte of a /proc file).
+     */
+    private static long tcpMaxBuffer(String sysctl) throws IOException {
+        String[] fields = Files.readAllLines(Path.of("/proc/sys/net/ipv4", sysctl)).get(0).trim().split("\\s+");
+        return Long.parseLong(fields[2]);
     }
 
     @Test
